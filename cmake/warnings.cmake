@@ -1,0 +1,14 @@
+# Warnings and sanitizers live on an INTERFACE target that every project target links
+# PRIVATE, so nothing leaks into the flags of code we do not own.
+add_library(parley_warnings INTERFACE)
+add_library(parley::warnings ALIAS parley_warnings)
+target_compile_options(parley_warnings INTERFACE -Wall -Wextra -Werror -Wshadow -Wnon-virtual-dtor
+                                                 -Wold-style-cast -Wcast-align -Wnull-dereference)
+
+add_library(parley_sanitizers INTERFACE)
+add_library(parley::sanitizers ALIAS parley_sanitizers)
+if(PARLEY_SANITIZE)
+  target_compile_options(parley_sanitizers INTERFACE -fsanitize=address,undefined
+                                                     -fno-sanitize-recover=all -fno-omit-frame-pointer)
+  target_link_options(parley_sanitizers INTERFACE -fsanitize=address,undefined)
+endif()

@@ -1,0 +1,329 @@
+#include "parley/protocol/decode.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "parley/protocol/name.hpp"
+#include "parley/protocol/topic.hpp"
+#include "parley/protocol/version.hpp"
+
+namespace parley::protocol {
+namespace {
+
+using json = nlohmann::json;
+
+std::string compact(const json& value) {
+  return value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+// Nesting depth of the frame, counting the frame's own object as level 1. Scans bytes
+// only, so that depth is refused before any parser recursion or allocation.
+bool nested_too_deep(std::string_view frame) noexcept {
+  int depth = 0;
+  bool in_string = false;
+  bool escaped = false;
+  for (char c : frame) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      if (++depth > kMaxJsonDepth) return true;
+    } else if (c == '}' || c == ']') {
+      --depth;
+    }
+  }
+  return false;
+}
+
+// Thrown inside one frame's decoding only; caught in decode_request.
+struct FieldFault {
+  FaultStage stage;
+  ErrorCode code;
+  std::string message;
+};
+
+[[noreturn]] void fail(FaultStage stage, ErrorCode code, std::string message) {
+  throw FieldFault{stage, code, std::move(message)};
+}
+
+[[noreturn]] void bad_field(std::string_view field, std::string_view expected) {
+  fail(FaultStage::fields, ErrorCode::bad_request,
+       std::string("field '").append(field).append("' must be ").append(expected));
+}
+
+// Reads fields of one request object. Optional fields treat null as absent.
+class Fields {
+ public:
+  explicit Fields(const json& object) : object_(object) {}
+
+  const json* find(std::string_view key) const {
+    const auto it = object_.find(key);
+    if (it == object_.end() || it->is_null()) return nullptr;
+    return &*it;
+  }
+
+  std::optional<std::string> optional_string(std::string_view key) const {
+    const json* value = find(key);
+    if (value == nullptr) return std::nullopt;
+    if (!value->is_string()) bad_field(key, "a string");
+    return value->get<std::string>();
+  }
+
+  std::string required_string(std::string_view key) const {
+    auto value = optional_string(key);
+    if (!value) bad_field(key, "a string");
+    return std::move(*value);
+  }
+
+  std::optional<std::int64_t> optional_integer(std::string_view key, std::int64_t min, std::int64_t max,
+                                               std::string_view expected) const {
+    const json* value = find(key);
+    if (value == nullptr) return std::nullopt;
+    if (!value->is_number_integer()) bad_field(key, expected);
+    if (value->is_number_unsigned()) {
+      const auto u = value->get<std::uint64_t>();
+      if (u > static_cast<std::uint64_t>(max)) bad_field(key, expected);
+      return static_cast<std::int64_t>(u);
+    }
+    const auto i = value->get<std::int64_t>();
+    if (i < min || i > max) bad_field(key, expected);
+    return i;
+  }
+
+  std::optional<std::uint64_t> optional_seq(std::string_view key) const {
+    const json* value = find(key);
+    if (value == nullptr) return std::nullopt;
+    if (value->is_number_unsigned()) return value->get<std::uint64_t>();
+    if (value->is_number_integer() && value->get<std::int64_t>() >= 0) {
+      return static_cast<std::uint64_t>(value->get<std::int64_t>());
+    }
+    bad_field(key, "a non-negative integer");
+  }
+
+  std::string required_data(std::string_view key) const {
+    const auto it = object_.find(key);
+    if (it == object_.end()) bad_field(key, "present (any JSON value)");
+    return compact(*it);
+  }
+
+ private:
+  const json& object_;
+};
+
+void check_topic(std::string_view field, const std::string& topic) {
+  if (!is_valid_topic(topic)) {
+    const char* why = is_valid_pattern(topic) ? "' takes a concrete topic, not a pattern"
+                                              : "' is not a valid topic";
+    fail(FaultStage::names, ErrorCode::bad_topic, std::string("'").append(field).append(why));
+  }
+}
+
+void check_pattern(std::string_view field, const std::string& pattern) {
+  if (!is_valid_pattern(pattern)) {
+    fail(FaultStage::names, ErrorCode::bad_topic,
+         std::string("'").append(field).append("' is not a valid pattern"));
+  }
+}
+
+void check_not_system(std::string_view field, const std::string& topic) {
+  if (is_system_topic(topic)) {
+    fail(FaultStage::permissions, ErrorCode::forbidden,
+         std::string("'").append(field).append("' names a server topic ($...)"));
+  }
+}
+
+// Each decoder fills `out` as far as it gets, so the server can still read a hello's
+// token when a later field is at fault.
+void decode_hello(const Fields& f, Request& out) {
+  Hello& hello = out.emplace<Hello>();
+  const json* token = f.find("token");
+  if (token != nullptr && token->is_string()) hello.token = token->get<std::string>();
+  if (token != nullptr && !token->is_string()) bad_field("token", "a string");
+  hello.name = f.optional_string("name");
+  if (const json* echo = f.find("echo")) {
+    if (!echo->is_boolean()) bad_field("echo", "a boolean");
+    hello.echo = echo->get<bool>();
+  }
+  if (const json* version = f.find("protocol")) {
+    if (!version->is_number_integer() || version->get<std::int64_t>() != kProtocolVersion) {
+      bad_field("protocol", "1");
+    }
+  }
+  if (hello.name && (!is_valid_name(*hello.name) || is_reserved_name(*hello.name))) {
+    fail(FaultStage::names, ErrorCode::bad_name,
+         is_valid_name(*hello.name) ? "names starting with 'guest-' are reserved"
+                                    : "a name is 1-32 characters of A-Z a-z 0-9 _ . -");
+  }
+}
+
+void decode_sub(const Fields& f, Request& out) {
+  Sub sub;
+  sub.pattern = f.required_string("topic");
+  sub.group = f.optional_string("group");
+  if (sub.group && (sub.group->empty() || sub.group->size() > kMaxTopicBytes)) {
+    bad_field("group", "a string of 1-255 bytes");
+  }
+  check_pattern("topic", sub.pattern);
+  out = std::move(sub);
+}
+
+void decode_pub(const Fields& f, Request& out) {
+  Pub pub;
+  pub.topic = f.required_string("topic");
+  pub.data = f.required_data("data");
+  pub.reply = f.optional_string("reply");
+  check_topic("topic", pub.topic);
+  if (pub.reply) check_topic("reply", *pub.reply);
+  check_not_system("topic", pub.topic);
+  if (pub.reply) check_not_system("reply", *pub.reply);
+  out = std::move(pub);
+}
+
+void decode_join(const Fields& f, Request& out) {
+  Join join;
+  join.topic = f.required_string("topic");
+  const auto history =
+      f.optional_integer("history", 0, std::numeric_limits<std::int64_t>::max(), "a non-negative integer");
+  join.history = static_cast<int>(std::min<std::int64_t>(history.value_or(0), kMaxHistoryLimit));
+  join.since = f.optional_seq("since");
+  check_topic("topic", join.topic);
+  check_not_system("topic", join.topic);
+  out = std::move(join);
+}
+
+void decode_history(const Fields& f, Request& out) {
+  History history;
+  history.topic = f.required_string("topic");
+  history.limit = static_cast<int>(
+      f.optional_integer("limit", 1, kMaxHistoryLimit, "an integer from 1 to 1000").value_or(kDefaultHistoryLimit));
+  history.before = f.optional_seq("before");
+  check_topic("topic", history.topic);
+  out = std::move(history);
+}
+
+void decode_fields(Op op, const Fields& f, Request& out) {
+  switch (op) {
+    case Op::hello:
+      return decode_hello(f, out);
+    case Op::sub:
+      return decode_sub(f, out);
+    case Op::unsub: {
+      Unsub unsub{f.required_string("topic")};
+      check_pattern("topic", unsub.pattern);
+      out = std::move(unsub);
+      return;
+    }
+    case Op::pub:
+      return decode_pub(f, out);
+    case Op::join:
+      return decode_join(f, out);
+    case Op::leave: {
+      Leave leave{f.required_string("topic")};
+      check_topic("topic", leave.topic);
+      out = std::move(leave);
+      return;
+    }
+    case Op::tell: {
+      Tell tell;
+      tell.to = f.required_string("to");
+      tell.data = f.required_data("data");
+      out = std::move(tell);
+      return;
+    }
+    case Op::who: {
+      Who who{f.required_string("topic")};
+      check_topic("topic", who.topic);
+      out = std::move(who);
+      return;
+    }
+    case Op::topics: {
+      Topics topics{f.optional_string("pattern")};
+      if (topics.pattern) check_pattern("pattern", *topics.pattern);
+      out = std::move(topics);
+      return;
+    }
+    case Op::history:
+      return decode_history(f, out);
+    case Op::stats:
+      out = Stats{};
+      return;
+    case Op::ping:
+      out = Ping{};
+      return;
+    case Op::pong:
+      out = Pong{};
+      return;
+    case Op::quit:
+      out = Quit{};
+      return;
+  }
+}
+
+Decoded with_fault(Decoded decoded, FaultStage stage, ErrorCode code, std::string message) {
+  decoded.fault = Fault{stage, code, std::move(message)};
+  return decoded;
+}
+
+}  // namespace
+
+Decoded decode_request(std::string_view frame) {
+  Decoded decoded;
+  if (nested_too_deep(frame)) {
+    return with_fault(std::move(decoded), FaultStage::json, ErrorCode::bad_json, "JSON nested deeper than 128 levels");
+  }
+  json object = json::parse(frame.begin(), frame.end(), nullptr, /*allow_exceptions=*/false);
+  if (object.is_discarded()) {
+    return with_fault(std::move(decoded), FaultStage::json, ErrorCode::bad_json, "not valid UTF-8 JSON");
+  }
+  if (!object.is_object()) {
+    return with_fault(std::move(decoded), FaultStage::json, ErrorCode::bad_json, "a frame must be a JSON object");
+  }
+
+  bool id_is_bad = false;
+  if (const auto it = object.find("id"); it != object.end() && !it->is_null()) {
+    if (it->is_number_integer() || it->is_string()) {
+      decoded.id = compact(*it);
+    } else {
+      id_is_bad = true;
+    }
+  }
+
+  const auto op_it = object.find("op");
+  if (op_it == object.end() || !op_it->is_string()) {
+    return with_fault(std::move(decoded), FaultStage::op, ErrorCode::bad_request, "field 'op' must be a string");
+  }
+  decoded.op = op_from_string(op_it->get_ref<const std::string&>());
+  if (!decoded.op) {
+    return with_fault(std::move(decoded), FaultStage::op, ErrorCode::unknown_op,
+                      "unknown op '" + op_it->get<std::string>() + "'");
+  }
+  if (*decoded.op == Op::pong) {
+    decoded.request = Pong{};
+    return decoded;  // never answered, whatever it holds
+  }
+
+  std::optional<Fault> fault;
+  try {
+    decode_fields(*decoded.op, Fields(object), decoded.request);
+  } catch (FieldFault& f) {
+    fault = Fault{f.stage, f.code, std::move(f.message)};
+  } catch (const json::exception& e) {
+    fault = Fault{FaultStage::fields, ErrorCode::bad_request, e.what()};
+  }
+  // The id is a field like the others: its fault outranks names and permissions.
+  if (id_is_bad && (!fault || fault->stage != FaultStage::fields)) {
+    fault = Fault{FaultStage::fields, ErrorCode::bad_request, "field 'id' must be an integer or a string"};
+  }
+  decoded.fault = std::move(fault);
+  return decoded;
+}
+
+}  // namespace parley::protocol
