@@ -3,7 +3,7 @@
 add_library(parley_warnings INTERFACE)
 add_library(parley::warnings ALIAS parley_warnings)
 target_compile_options(parley_warnings INTERFACE -Wall -Wextra -Werror -Wshadow -Wnon-virtual-dtor
-                                                 -Wold-style-cast -Wcast-align -Wnull-dereference)
+                                                 -Wold-style-cast -Wcast-align)
 
 add_library(parley_sanitizers INTERFACE)
 add_library(parley::sanitizers ALIAS parley_sanitizers)

@@ -131,7 +131,8 @@ std::string build_welcome(IdText id, std::string_view name, std::uint64_t sessio
   out.append(R"(,"limits":{"max_frame":)");
   append_number(out, limits.max_frame);
   append_number_field(out, "max_subs", limits.max_subs);
-  append_number_field(out, "ping_interval_s", limits.ping_interval_s);
+  append_key(out, "ping_interval_s");
+  append_number(out, limits.ping_interval_s);
   out.push_back('}');
   return close_frame(std::move(out));
 }

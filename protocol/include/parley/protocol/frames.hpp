@@ -17,7 +17,7 @@ using IdText = std::optional<std::string_view>;
 struct Limits {
   std::size_t max_frame;
   std::size_t max_subs;
-  std::uint64_t ping_interval_s;
+  double ping_interval_s;  // whole seconds print without a fraction
 };
 
 struct TopicSummary {

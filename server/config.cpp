@@ -1,0 +1,204 @@
+#include "config.hpp"
+
+#include <CLI/CLI.hpp>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <vector>
+
+#include "parley/protocol/version.hpp"
+
+namespace parley::server {
+namespace {
+
+// Splits "123abc" into the number 123 (integer or decimal) and the unit "abc".
+std::optional<std::pair<double, std::string_view>> number_and_unit(std::string_view text) {
+  std::size_t end = 0;
+  while (end < text.size() && ((text[end] >= '0' && text[end] <= '9') || text[end] == '.')) ++end;
+  if (end == 0) return std::nullopt;
+  double value = 0;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + end, value);
+  if (ec != std::errc{} || ptr != text.data() + end || !std::isfinite(value)) return std::nullopt;
+  std::string_view unit = text.substr(end);
+  while (!unit.empty() && unit.front() == ' ') unit.remove_prefix(1);
+  return std::pair{value, unit};
+}
+
+}  // namespace
+
+std::optional<Duration> parse_duration(std::string_view text) {
+  const auto parsed = number_and_unit(text);
+  if (!parsed) return std::nullopt;
+  const auto [value, unit] = *parsed;
+  double ms = 0;
+  if (unit == "ms") {
+    ms = value;
+  } else if (unit.empty() || unit == "s") {
+    ms = value * 1e3;
+  } else if (unit == "m" || unit == "min") {
+    ms = value * 60e3;
+  } else if (unit == "h") {
+    ms = value * 3600e3;
+  } else {
+    return std::nullopt;
+  }
+  if (ms > 1e12) return std::nullopt;
+  return Duration(static_cast<Duration::rep>(std::llround(ms)));
+}
+
+std::optional<std::size_t> parse_size(std::string_view text) {
+  const auto parsed = number_and_unit(text);
+  if (!parsed) return std::nullopt;
+  const auto [value, unit] = *parsed;
+  struct Unit {
+    std::string_view name;
+    double factor;
+  };
+  static constexpr Unit kUnits[] = {{"", 1},          {"B", 1},           {"KiB", 1024.0},
+                                    {"MiB", 1048576.0}, {"GiB", 1073741824.0}, {"KB", 1e3},
+                                    {"kB", 1e3},        {"MB", 1e6},          {"GB", 1e9}};
+  for (const auto& u : kUnits) {
+    if (u.name == unit) {
+      const double bytes = value * u.factor;
+      if (bytes > 1e15 || bytes != std::floor(bytes)) return std::nullopt;
+      return static_cast<std::size_t>(bytes);
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::pair<std::string, unsigned short>> parse_listen(std::string_view text) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  std::string host(text.substr(0, colon));
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.empty()) host = "0.0.0.0";
+  const auto port_text = text.substr(colon + 1);
+  unsigned port = 0;
+  const auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (port_text.empty() || ec != std::errc{} || ptr != port_text.data() + port_text.size() || port > 65535) {
+    return std::nullopt;
+  }
+  return std::pair{std::move(host), static_cast<unsigned short>(port)};
+}
+
+std::variant<ServerConfig, int> parse_config(int argc, char** argv) {
+  ServerConfig config;
+  CLI::App app{"parley-server: chat rooms and topic pub/sub over JSON lines (protocol v1)"};
+  app.set_version_flag("--version", std::string(protocol::kServerSoftware));
+  app.get_formatter()->column_width(34);
+
+  std::string listen = config.listen_host + ":" + std::to_string(config.listen_port);
+  std::string max_frame = "65536", outbound_limit = "8MiB", history_bytes = "64MiB";
+  std::string ping_interval = "30s", ping_timeout = "30s", drain_timeout = "5s";
+  std::string token;
+
+  app.add_option("--listen", listen, "Address to listen on, HOST:PORT (port 0 picks a free one)")
+      ->envname("PARLEY_LISTEN")
+      ->capture_default_str();
+  app.add_option("--max-frame", max_frame, "Largest frame in bytes, line end excluded (65536, 64KiB)")
+      ->envname("PARLEY_MAX_FRAME")
+      ->capture_default_str();
+  app.add_option("--max-subs", config.max_subs, "Subscriptions plus joins per session")
+      ->envname("PARLEY_MAX_SUBS")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 30))
+      ->capture_default_str();
+  app.add_option("--max-connections", config.max_connections, "Open connections; more get server_full")
+      ->envname("PARLEY_MAX_CONNECTIONS")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 30))
+      ->capture_default_str();
+  app.add_option("--ping-interval", ping_interval, "Silence from a client before the server pings it (250ms, 30s, 2m)")
+      ->envname("PARLEY_PING_INTERVAL")
+      ->capture_default_str();
+  app.add_option("--ping-timeout", ping_timeout, "Time a pinged client has to say anything before bye timeout")
+      ->envname("PARLEY_PING_TIMEOUT")
+      ->capture_default_str();
+  app.add_option("--outbound-limit", outbound_limit,
+                 "Unsent output per connection before it is cut off as a slow consumer (8MiB)")
+      ->envname("PARLEY_OUTBOUND_LIMIT")
+      ->capture_default_str();
+  app.add_option("--rate", config.rate, "Publishes (pub and tell) per second per session; 0 = unlimited")
+      ->envname("PARLEY_RATE")
+      ->check(CLI::Range(0.0, 1e9))
+      ->capture_default_str();
+  app.add_option("--rate-burst", config.rate_burst, "Publishes a session may send at once; 0 = one second's worth")
+      ->envname("PARLEY_RATE_BURST")
+      ->check(CLI::Range(0.0, 1e9))
+      ->capture_default_str();
+  app.add_option("--history", config.history, "Messages kept per topic; 0 = off")
+      ->envname("PARLEY_HISTORY")
+      ->check(CLI::Range(std::size_t{0}, std::size_t{1} << 24))
+      ->capture_default_str();
+  app.add_option("--history-bytes", history_bytes,
+                 "Cap on all history together; least recently used topics are evicted first (64MiB)")
+      ->envname("PARLEY_HISTORY_BYTES")
+      ->capture_default_str();
+  app.add_option("--token", token, "Shared secret every hello must carry; empty = no authentication")
+      ->envname("PARLEY_TOKEN");
+  app.add_option("--drain-timeout", drain_timeout, "On SIGTERM/SIGINT, time to flush sessions before exit")
+      ->envname("PARLEY_DRAIN_TIMEOUT")
+      ->capture_default_str();
+  app.add_option("--log-level", config.log_level, "trace, debug, info, warn, error, critical or off")
+      ->envname("PARLEY_LOG_LEVEL")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
+      ->capture_default_str();
+  app.add_option("--log-format", config.log_format, "text or json (one object per line)")
+      ->envname("PARLEY_LOG_FORMAT")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "parley-server: %s (see --help)\n", e.what());
+    return 2;
+  }
+
+  const auto refuse = [](const char* flag, const std::string& value, const char* expected) {
+    std::fprintf(stderr, "parley-server: %s: '%s' is not %s\n", flag, value.c_str(), expected);
+    return 2;
+  };
+  const auto endpoint = parse_listen(listen);
+  if (!endpoint) return refuse("--listen", listen, "HOST:PORT");
+  config.listen_host = endpoint->first;
+  config.listen_port = endpoint->second;
+
+  struct SizeFlag {
+    const char* flag;
+    const std::string& text;
+    std::size_t& target;
+    std::size_t min;
+  };
+  for (const SizeFlag& f : {SizeFlag{"--max-frame", max_frame, config.max_frame, 64},
+                            SizeFlag{"--outbound-limit", outbound_limit, config.outbound_limit, 1024},
+                            SizeFlag{"--history-bytes", history_bytes, config.history_bytes, 0}}) {
+    const auto size = parse_size(f.text);
+    if (!size || *size < f.min) return refuse(f.flag, f.text, "a size of at least the minimum (64KiB, 8MiB, 65536)");
+    f.target = *size;
+  }
+  struct DurationFlag {
+    const char* flag;
+    const std::string& text;
+    Duration& target;
+  };
+  for (const DurationFlag& f : {DurationFlag{"--ping-interval", ping_interval, config.ping_interval},
+                                DurationFlag{"--ping-timeout", ping_timeout, config.ping_timeout},
+                                DurationFlag{"--drain-timeout", drain_timeout, config.drain_timeout}}) {
+    const auto duration = parse_duration(f.text);
+    if (!duration || duration->count() <= 0) return refuse(f.flag, f.text, "a positive duration (250ms, 30s, 2m)");
+    f.target = *duration;
+  }
+  if (!token.empty()) config.token = token;
+  if (config.rate_burst == 0) config.rate_burst = config.rate;
+  if (config.rate > 0 && config.rate_burst < 1) return refuse("--rate-burst", std::to_string(config.rate_burst), "at least 1");
+  return config;
+}
+
+}  // namespace parley::server

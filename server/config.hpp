@@ -1,0 +1,44 @@
+#pragma once
+// The server's settings: parsed from the command line, each flag also read from a
+// PARLEY_* environment variable so that a container needs no shell.
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <variant>
+
+namespace parley::server {
+
+using Duration = std::chrono::milliseconds;
+
+struct ServerConfig {
+  std::string listen_host = "127.0.0.1";
+  unsigned short listen_port = 7878;
+  std::size_t max_frame = 65536;
+  std::size_t max_subs = 1000;
+  std::size_t max_connections = 50000;
+  Duration ping_interval = std::chrono::seconds(30);
+  Duration ping_timeout = std::chrono::seconds(30);
+  std::size_t outbound_limit = 8 * 1024 * 1024;
+  double rate = 0;        // publishes per second per session; 0 = unlimited
+  double rate_burst = 0;  // 0 = one second's worth
+  std::size_t history = 100;
+  std::size_t history_bytes = 64 * 1024 * 1024;
+  std::optional<std::string> token;
+  Duration drain_timeout = std::chrono::seconds(5);
+  std::string log_level = "info";
+  std::string log_format = "text";
+};
+
+// Parses argv. Either a config, or the exit code to leave with (0 after --help/--version,
+// 2 after a bad flag, with its one-line reason already printed on stderr).
+std::variant<ServerConfig, int> parse_config(int argc, char** argv);
+
+// "250ms", "30s", "2m", "1h"; a plain number is seconds. Empty on a bad value.
+std::optional<Duration> parse_duration(std::string_view text);
+// "65536", "64KiB", "8MiB", "1GiB", "64KB", "8MB". Empty on a bad value.
+std::optional<std::size_t> parse_size(std::string_view text);
+// "HOST:PORT", "[v6]:PORT" or ":PORT". Empty on a bad value.
+std::optional<std::pair<std::string, unsigned short>> parse_listen(std::string_view text);
+
+}  // namespace parley::server

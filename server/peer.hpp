@@ -1,0 +1,27 @@
+#pragma once
+// How the hub sees a connection: an id and a queue it can push frames into. Nothing here
+// does I/O, so the hub can be driven by fake peers in tests.
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace parley::server {
+
+using SessionId = std::uint64_t;
+
+// One serialised frame, built once and shared by every recipient's queue.
+using SharedFrame = std::shared_ptr<const std::string>;
+
+inline SharedFrame make_frame(std::string text) {
+  return std::make_shared<const std::string>(std::move(text));
+}
+
+class Peer {
+ public:
+  virtual ~Peer() = default;
+  // Queues a frame for sending. False when the peer cannot take it: it is being cut off
+  // (over its outbound limit) or closing. Must not call back into the hub.
+  virtual bool deliver(const SharedFrame& frame) = 0;
+};
+
+}  // namespace parley::server

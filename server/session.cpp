@@ -1,0 +1,263 @@
+#include "session.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
+
+#include "parley/protocol/frames.hpp"
+
+namespace parley::server {
+namespace {
+
+using asio::experimental::as_tuple;
+using asio::use_awaitable;
+using namespace asio::experimental::awaitable_operators;
+
+// All sessions read through this one buffer: the loop has one thread and a read is split
+// into frames before the next await, so a quiet connection holds no read buffer at all.
+std::array<char, 64 * 1024>& shared_read_buffer() {
+  static std::array<char, 64 * 1024> buffer;
+  return buffer;
+}
+
+// Caps one session's turn so that a flooding client cannot starve the others.
+constexpr int kReadsPerWakeup = 4;
+
+std::int64_t wall_clock_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string describe(const asio::ip::tcp::socket& socket) {
+  std::error_code ec;
+  const auto endpoint = socket.remote_endpoint(ec);
+  if (ec) return "?";
+  return endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+}
+
+}  // namespace
+
+void SessionRegistry::remove(Session& session) {
+  if (sessions_.erase(&session) != 0 && sessions_.empty() && on_empty_) on_empty_();
+}
+
+Session::Session(asio::ip::tcp::socket socket, Hub& hub, Dispatcher& dispatcher, SessionRegistry& registry,
+                 const SessionSettings& settings)
+    : socket_(std::move(socket)),
+      hub_(hub),
+      dispatcher_(dispatcher),
+      registry_(registry),
+      settings_(settings),
+      peer_address_(describe(socket_)),
+      state_(hub.connect(*this), dispatcher.options(), Clock::now()),
+      splitter_(settings.max_frame),
+      last_activity_(Clock::now()),
+      wake_(socket_.get_executor(), Clock::time_point::max()) {
+  registry_.add(*this);
+}
+
+Session::~Session() {
+  registry_.remove(*this);
+  leave_hub();
+}
+
+void Session::start(std::shared_ptr<Session> session) {
+  auto executor = session->socket_.get_executor();
+  asio::co_spawn(executor, session->run(), [session](std::exception_ptr error) {
+    if (!error) return;
+    try {
+      std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+      spdlog::error("session {} ({}) ended by an internal error: {}", session->id(), session->peer_address_, e.what());
+    }
+    session->force_close();
+  });
+}
+
+asio::awaitable<void> Session::run() {
+  auto self = shared_from_this();  // the session lives as long as its coroutines
+  spdlog::debug("session {} open from {} as {}", id(), peer_address_, hub_.name_of(id()));
+  std::error_code ec;
+  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  socket_.non_blocking(true, ec);
+  co_await (read_loop() && write_loop());
+  force_close();
+  leave_hub();
+  spdlog::debug("session {} ({}) closed", id(), peer_address_);
+  registry_.remove(*this);
+}
+
+asio::awaitable<void> Session::read_loop() {
+  auto& buffer = shared_read_buffer();
+  while (phase_ == Phase::open) {
+    auto [wait_error] = co_await socket_.async_wait(asio::ip::tcp::socket::wait_read, as_tuple(use_awaitable));
+    if (phase_ != Phase::open) break;
+    if (wait_error) {
+      begin_close(true, Clock::now());
+      break;
+    }
+    for (int turn = 0; turn < kReadsPerWakeup && phase_ == Phase::open; ++turn) {
+      std::error_code ec;
+      const std::size_t n = socket_.read_some(asio::buffer(buffer), ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) break;
+      if (ec == asio::error::eof) {
+        // The client closed its side: what it sent before is still answered.
+        if (auto last = splitter_.take_unterminated(); !last.empty()) {
+          on_frame(last, Clock::now(), wall_clock_ms());
+        }
+        begin_close(true, Clock::now() + settings_.close_grace);
+        break;
+      }
+      if (ec) {
+        spdlog::debug("session {} read failed: {}", id(), ec.message());
+        begin_close(true, Clock::now());
+        break;
+      }
+      hub_.counters().bytes_in += n;
+      const auto now = Clock::now();
+      const auto wall_ms = wall_clock_ms();
+      const auto status = splitter_.feed(std::string_view(buffer.data(), n),
+                                         [&](std::string_view frame) { return on_frame(frame, now, wall_ms); });
+      if (status == protocol::SplitStatus::too_large) {
+        deliver_final(protocol::build_error(std::nullopt, protocol::ErrorCode::frame_too_large,
+                                            "a frame may hold at most " + std::to_string(settings_.max_frame) +
+                                                " bytes"));
+        deliver_final(protocol::build_bye(std::nullopt, "frame_too_large"));
+        begin_close(true, now + settings_.close_grace);
+      }
+      if (n < buffer.size()) break;
+    }
+  }
+}
+
+bool Session::on_frame(std::string_view frame, Clock::time_point now, std::int64_t wall_ms) {
+  last_activity_ = now;
+  ping_outstanding_ = false;
+  if (dispatcher_.handle(state_, *this, frame, now, wall_ms) == Disposition::close) {
+    begin_close(true, now + settings_.close_grace);
+  }
+  return phase_ == Phase::open;
+}
+
+asio::awaitable<void> Session::write_loop() {
+  while (true) {
+    if (queue_.empty()) {
+      if (phase_ != Phase::open) break;
+      writer_waiting_ = true;
+      co_await wake_.async_wait(as_tuple(use_awaitable));
+      writer_waiting_ = false;
+      continue;
+    }
+    batch_.swap(queue_);
+    buffers_.clear();
+    buffers_.reserve(batch_.size());
+    for (const auto& frame : batch_) buffers_.emplace_back(asio::buffer(*frame));
+    auto [ec, written] = co_await asio::async_write(socket_, buffers_, as_tuple(use_awaitable));
+    hub_.counters().bytes_out += written;
+    for (const auto& frame : batch_) unsent_bytes_ -= frame->size();
+    batch_.clear();
+    if (ec) {
+      if (ec != asio::error::operation_aborted) spdlog::debug("session {} write failed: {}", id(), ec.message());
+      queue_.clear();
+      unsent_bytes_ = 0;
+      break;
+    }
+    // A burst can leave large vectors behind; a quiet connection should cost little.
+    if (batch_.capacity() > 256) {
+      batch_.shrink_to_fit();
+      buffers_.clear();
+      buffers_.shrink_to_fit();
+    }
+  }
+  // Everything queued is out: close gracefully so the client reads it all before EOF.
+  std::error_code ignored;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  socket_.close(ignored);
+  phase_ = Phase::closed;
+}
+
+bool Session::deliver(const SharedFrame& frame) {
+  if (phase_ != Phase::open) return false;
+  if (unsent_bytes_ + frame->size() > settings_.outbound_limit) {
+    // Cut off: this peer would otherwise hold the server's memory hostage.
+    ++hub_.counters().slow_consumers;
+    spdlog::info("session {} ({}) cut off as a slow consumer: {} bytes unsent", id(), peer_address_, unsent_bytes_);
+    deliver_final(protocol::build_error(std::nullopt, protocol::ErrorCode::slow_consumer,
+                                        "output not read fast enough; the connection is closed"));
+    deliver_final(protocol::build_bye(std::nullopt, "slow_consumer"));
+    begin_close(true, Clock::now() + settings_.close_grace);
+    return false;
+  }
+  unsent_bytes_ += frame->size();
+  queue_.push_back(frame);
+  wake_writer();
+  return true;
+}
+
+void Session::deliver_final(std::string frame) {
+  if (phase_ != Phase::open) return;
+  unsent_bytes_ += frame.size();
+  queue_.push_back(make_frame(std::move(frame)));
+  wake_writer();
+}
+
+void Session::wake_writer() {
+  if (writer_waiting_) wake_.cancel();
+}
+
+void Session::begin_close(bool announce, Clock::time_point deadline) {
+  if (phase_ != Phase::open) return;
+  phase_ = Phase::closing;
+  announce_leave_ = announce;
+  close_deadline_ = deadline;
+  wake_writer();
+  // This may run inside a hub fan-out (a slow consumer found by deliver), where the hub
+  // must not be re-entered: leave it from a fresh turn of the loop.
+  asio::post(socket_.get_executor(), [self = shared_from_this()] { self->leave_hub(); });
+}
+
+void Session::leave_hub() {
+  if (!in_hub_) return;
+  in_hub_ = false;
+  hub_.disconnect(state_.id, announce_leave_);
+}
+
+void Session::tick(Clock::time_point now) {
+  if (phase_ == Phase::closing) {
+    if (now >= close_deadline_) force_close();
+    return;
+  }
+  if (phase_ != Phase::open) return;
+  if (!ping_outstanding_) {
+    if (now - last_activity_ >= settings_.ping_interval) {
+      ping_outstanding_ = true;
+      ping_sent_ = now;
+      deliver(make_frame(protocol::build_ping()));
+    }
+  } else if (now - ping_sent_ >= settings_.ping_timeout) {
+    spdlog::debug("session {} ({}) timed out", id(), peer_address_);
+    deliver_final(protocol::build_bye(std::nullopt, "timeout"));
+    begin_close(true, now + settings_.close_grace);
+  }
+}
+
+void Session::shut_down(Clock::time_point deadline) {
+  deliver_final(protocol::build_bye(std::nullopt, "shutdown"));
+  begin_close(false, deadline);
+}
+
+void Session::force_close() {
+  if (phase_ == Phase::open) {
+    phase_ = Phase::closing;
+    asio::post(socket_.get_executor(), [self = shared_from_this()] { self->leave_hub(); });
+  }
+  std::error_code ignored;
+  socket_.close(ignored);
+  queue_.clear();
+  wake_writer();
+}
+
+}  // namespace parley::server
