@@ -90,7 +90,7 @@ class Fields {
     if (!value->is_number_integer()) bad_field(key, expected);
     if (value->is_number_unsigned()) {
       const auto u = value->get<std::uint64_t>();
-      if (u > static_cast<std::uint64_t>(max)) bad_field(key, expected);
+      if (u > static_cast<std::uint64_t>(max) || static_cast<std::int64_t>(u) < min) bad_field(key, expected);
       return static_cast<std::int64_t>(u);
     }
     const auto i = value->get<std::int64_t>();
