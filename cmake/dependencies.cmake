@@ -9,5 +9,8 @@ find_path(ASIO_INCLUDE_DIR asio.hpp REQUIRED)
 add_library(parley_asio INTERFACE)
 add_library(parley::asio ALIAS parley_asio)
 target_include_directories(parley_asio SYSTEM INTERFACE ${ASIO_INCLUDE_DIR})
-target_compile_definitions(parley_asio INTERFACE ASIO_STANDALONE ASIO_NO_DEPRECATED)
+# Asio 1.22 picks aligned_alloc or operator new per translation unit, depending on which
+# standard headers came first; mixed, one unit's free() meets another's new (ASan reports
+# alloc-dealloc-mismatch). Disabling aligned_alloc makes every unit agree.
+target_compile_definitions(parley_asio INTERFACE ASIO_STANDALONE ASIO_NO_DEPRECATED ASIO_DISABLE_STD_ALIGNED_ALLOC)
 target_link_libraries(parley_asio INTERFACE Threads::Threads)

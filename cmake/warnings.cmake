@@ -7,8 +7,10 @@ target_compile_options(parley_warnings INTERFACE -Wall -Wextra -Werror -Wshadow 
 
 add_library(parley_sanitizers INTERFACE)
 add_library(parley::sanitizers ALIAS parley_sanitizers)
+# vptr is left out: when a process has run out of descriptors (a case the tests provoke on
+# purpose) its check cannot probe memory and reports every virtual call as invalid.
 if(PARLEY_SANITIZE)
-  target_compile_options(parley_sanitizers INTERFACE -fsanitize=address,undefined
+  target_compile_options(parley_sanitizers INTERFACE -fsanitize=address,undefined -fno-sanitize=vptr
                                                      -fno-sanitize-recover=all -fno-omit-frame-pointer)
   target_link_options(parley_sanitizers INTERFACE -fsanitize=address,undefined)
 endif()

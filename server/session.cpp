@@ -4,7 +4,6 @@
 
 #include <array>
 #include <asio/experimental/as_tuple.hpp>
-#include <asio/experimental/awaitable_operators.hpp>
 
 #include "parley/protocol/frames.hpp"
 
@@ -13,7 +12,6 @@ namespace {
 
 using asio::experimental::as_tuple;
 using asio::use_awaitable;
-using namespace asio::experimental::awaitable_operators;
 
 // All sessions read through this one buffer: the loop has one thread and a read is split
 // into frames before the next await, so a quiet connection holds no read buffer at all.
@@ -65,25 +63,34 @@ Session::~Session() {
 }
 
 void Session::start(std::shared_ptr<Session> session) {
-  auto executor = session->socket_.get_executor();
-  asio::co_spawn(executor, session->run(), [session](std::exception_ptr error) {
-    if (!error) return;
-    try {
-      std::rethrow_exception(error);
-    } catch (const std::exception& e) {
-      spdlog::error("session {} ({}) ended by an internal error: {}", session->id(), session->peer_address_, e.what());
+  spdlog::debug("session {} open from {} as {}", session->id(), session->peer_address_,
+                session->hub_.name_of(session->id()));
+  std::error_code ec;
+  session->socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  session->socket_.non_blocking(true, ec);
+  // Reader and writer run as two coroutines, as in Asio's chat example: each ends the
+  // other by closing the socket or waking the writer, and the last one out cleans up.
+  session->running_ = 2;
+  spawn(session, session->read_loop());
+  spawn(session, session->write_loop());
+}
+
+void Session::spawn(const std::shared_ptr<Session>& session, asio::awaitable<void> loop) {
+  asio::co_spawn(session->socket_.get_executor(), std::move(loop), [session](std::exception_ptr error) {
+    if (error) {
+      try {
+        std::rethrow_exception(error);
+      } catch (const std::exception& e) {
+        spdlog::error("session {} ({}) ended by an internal error: {}", session->id(), session->peer_address_,
+                      e.what());
+      }
+      session->force_close();
     }
-    session->force_close();
+    if (--session->running_ == 0) session->finish();
   });
 }
 
-asio::awaitable<void> Session::run() {
-  auto self = shared_from_this();  // the session lives as long as its coroutines
-  spdlog::debug("session {} open from {} as {}", id(), peer_address_, hub_.name_of(id()));
-  std::error_code ec;
-  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
-  socket_.non_blocking(true, ec);
-  co_await (read_loop() && write_loop());
+void Session::finish() {
   force_close();
   leave_hub();
   spdlog::debug("session {} ({}) closed", id(), peer_address_);

@@ -37,7 +37,7 @@ class Session final : public Peer, public std::enable_shared_from_this<Session> 
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
-  // Registers with the hub and runs until the connection ends.
+  // Runs the session's reader and writer until the connection ends.
   static void start(std::shared_ptr<Session> session);
 
   bool deliver(const SharedFrame& frame) override;
@@ -55,7 +55,8 @@ class Session final : public Peer, public std::enable_shared_from_this<Session> 
  private:
   enum class Phase { open, closing, closed };
 
-  asio::awaitable<void> run();
+  static void spawn(const std::shared_ptr<Session>& session, asio::awaitable<void> loop);
+  void finish();
   asio::awaitable<void> read_loop();
   asio::awaitable<void> write_loop();
   // Returns false to stop splitting the current read.
@@ -77,6 +78,7 @@ class Session final : public Peer, public std::enable_shared_from_this<Session> 
   protocol::LineSplitter splitter_;
 
   Phase phase_ = Phase::open;
+  int running_ = 0;  // coroutines still running: the reader and the writer
   bool in_hub_ = true;
   bool announce_leave_ = true;  // false on shutdown: no presence then
   Clock::time_point close_deadline_{};

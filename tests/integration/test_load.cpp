@@ -98,9 +98,12 @@ TEST_CASE("a slow consumer is cut off while the publisher and others carry on an
   publisher.send({{"op", "stats"}, {"id", 1}});
   const json stats = publisher.expect({{"op", "stats"}});
   CHECK(stats["slow_consumers"] == 1);
-  // Without the cut-off the stalled queue would hold ~80 MiB.
+  // Without the cut-off the stalled queue would hold ~80 MiB. AddressSanitizer keeps freed
+  // memory in quarantine, so RSS says nothing about bounds in that build.
   INFO("server RSS before " << rss_before << " KiB, after " << rss_after << " KiB");
+#ifndef PARLEY_SANITIZED
   CHECK(rss_after - rss_before < 24 * 1024);
+#endif
 }
 
 TEST_CASE("a thousand concurrent connections are served", "[load]") {
