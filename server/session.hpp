@@ -59,6 +59,8 @@ class Session final : public Peer, public std::enable_shared_from_this<Session> 
   void finish();
   asio::awaitable<void> read_loop();
   asio::awaitable<void> write_loop();
+  // Sends batch_ completely; false when the connection failed.
+  asio::awaitable<bool> send_batch();
   // Returns false to stop splitting the current read.
   bool on_frame(std::string_view frame, Clock::time_point now, std::int64_t wall_ms);
   // Queues a last frame past the outbound limit (error, bye): best effort.
@@ -89,7 +91,6 @@ class Session final : public Peer, public std::enable_shared_from_this<Session> 
   // Outbound: frames waiting, and the batch the writer is sending.
   std::vector<SharedFrame> queue_;
   std::vector<SharedFrame> batch_;
-  std::vector<asio::const_buffer> buffers_;
   std::size_t unsent_bytes_ = 0;  // queue_ plus batch_
   asio::steady_timer wake_;
   bool writer_waiting_ = false;

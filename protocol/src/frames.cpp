@@ -127,7 +127,7 @@ std::string build_welcome(IdText id, std::string_view name, std::uint64_t sessio
   append_string_field(out, "name", name);
   append_number_field(out, "session", session);
   append_string_field(out, "server", kServerSoftware);
-  append_number_field(out, "protocol", 1);
+  out.append(R"(,"protocol":1)");
   out.append(R"(,"limits":{"max_frame":)");
   append_number(out, limits.max_frame);
   append_number_field(out, "max_subs", limits.max_subs);
