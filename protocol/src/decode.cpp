@@ -1,7 +1,11 @@
 #include "parley/protocol/decode.hpp"
 
-#include <nlohmann/json.hpp>
+#include "parley/protocol/frames.hpp"
 
+#include <charconv>
+#include <limits>
+
+#include "parley/protocol/json_scan.hpp"
 #include "parley/protocol/name.hpp"
 #include "parley/protocol/topic.hpp"
 #include "parley/protocol/version.hpp"
@@ -9,39 +13,9 @@
 namespace parley::protocol {
 namespace {
 
-using json = nlohmann::json;
-
-std::string compact(const json& value) {
-  return value.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-// Nesting depth of the frame, counting the frame's own object as level 1. Scans bytes
-// only, so that depth is refused before any parser recursion or allocation.
-bool nested_too_deep(std::string_view frame) noexcept {
-  int depth = 0;
-  bool in_string = false;
-  bool escaped = false;
-  for (char c : frame) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      if (++depth > kMaxJsonDepth) return true;
-    } else if (c == '}' || c == ']') {
-      --depth;
-    }
-  }
-  return false;
-}
+using json_scan::Kind;
+using json_scan::Member;
+using json_scan::Value;
 
 // Thrown inside one frame's decoding only; caught in decode_request.
 struct FieldFault {
@@ -59,22 +33,30 @@ struct FieldFault {
        std::string("field '").append(field).append("' must be ").append(expected));
 }
 
-// Reads fields of one request object. Optional fields treat null as absent.
+// Reads fields of one request object from its scanned members. As with JSON objects in
+// general, a repeated key takes its last value. Optional fields treat null as absent.
 class Fields {
  public:
-  explicit Fields(const json& object) : object_(object) {}
+  explicit Fields(const std::vector<Member>& members) : members_(members) {}
 
-  const json* find(std::string_view key) const {
-    const auto it = object_.find(key);
-    if (it == object_.end() || it->is_null()) return nullptr;
-    return &*it;
+  // The member's value, null included; nullptr when the key is absent.
+  const Value* find_any(std::string_view key) const {
+    for (auto it = members_.rbegin(); it != members_.rend(); ++it) {
+      if (it->key_escaped ? json_scan::key_value(*it) == key : it->key == key) return &it->value;
+    }
+    return nullptr;
+  }
+
+  const Value* find(std::string_view key) const {
+    const Value* value = find_any(key);
+    return value == nullptr || value->kind == Kind::null ? nullptr : value;
   }
 
   std::optional<std::string> optional_string(std::string_view key) const {
-    const json* value = find(key);
+    const Value* value = find(key);
     if (value == nullptr) return std::nullopt;
-    if (!value->is_string()) bad_field(key, "a string");
-    return value->get<std::string>();
+    if (value->kind != Kind::string) bad_field(key, "a string");
+    return json_scan::string_value(*value);
   }
 
   std::string required_string(std::string_view key) const {
@@ -85,37 +67,36 @@ class Fields {
 
   std::optional<std::int64_t> optional_integer(std::string_view key, std::int64_t min, std::int64_t max,
                                                std::string_view expected) const {
-    const json* value = find(key);
+    const Value* value = find(key);
     if (value == nullptr) return std::nullopt;
-    if (!value->is_number_integer()) bad_field(key, expected);
-    if (value->is_number_unsigned()) {
-      const auto u = value->get<std::uint64_t>();
-      if (u > static_cast<std::uint64_t>(max) || static_cast<std::int64_t>(u) < min) bad_field(key, expected);
-      return static_cast<std::int64_t>(u);
+    const auto integer = json_scan::integer_value(*value);
+    if (!integer) bad_field(key, expected);
+    if (integer->negative) {
+      if (min >= 0 || integer->magnitude > static_cast<std::uint64_t>(-(min + 1)) + 1) bad_field(key, expected);
+      return -static_cast<std::int64_t>(integer->magnitude - 1) - 1;
     }
-    const auto i = value->get<std::int64_t>();
-    if (i < min || i > max) bad_field(key, expected);
-    return i;
+    if (integer->magnitude > static_cast<std::uint64_t>(max) || static_cast<std::int64_t>(integer->magnitude) < min) {
+      bad_field(key, expected);
+    }
+    return static_cast<std::int64_t>(integer->magnitude);
   }
 
   std::optional<std::uint64_t> optional_seq(std::string_view key) const {
-    const json* value = find(key);
+    const Value* value = find(key);
     if (value == nullptr) return std::nullopt;
-    if (value->is_number_unsigned()) return value->get<std::uint64_t>();
-    if (value->is_number_integer() && value->get<std::int64_t>() >= 0) {
-      return static_cast<std::uint64_t>(value->get<std::int64_t>());
-    }
-    bad_field(key, "a non-negative integer");
+    const auto integer = json_scan::integer_value(*value);
+    if (!integer || (integer->negative && integer->magnitude != 0)) bad_field(key, "a non-negative integer");
+    return integer->magnitude;
   }
 
   std::string required_data(std::string_view key) const {
-    const auto it = object_.find(key);
-    if (it == object_.end()) bad_field(key, "present (any JSON value)");
-    return compact(*it);
+    const Value* value = find_any(key);
+    if (value == nullptr) bad_field(key, "present (any JSON value)");
+    return std::string(value->text);
   }
 
  private:
-  const json& object_;
+  const std::vector<Member>& members_;
 };
 
 void check_topic(std::string_view field, const std::string& topic) {
@@ -144,16 +125,17 @@ void check_not_system(std::string_view field, const std::string& topic) {
 // token when a later field is at fault.
 void decode_hello(const Fields& f, Request& out) {
   Hello& hello = out.emplace<Hello>();
-  const json* token = f.find("token");
-  if (token != nullptr && token->is_string()) hello.token = token->get<std::string>();
-  if (token != nullptr && !token->is_string()) bad_field("token", "a string");
+  const Value* token = f.find("token");
+  if (token != nullptr && token->kind == Kind::string) hello.token = json_scan::string_value(*token);
+  if (token != nullptr && token->kind != Kind::string) bad_field("token", "a string");
   hello.name = f.optional_string("name");
-  if (const json* echo = f.find("echo")) {
-    if (!echo->is_boolean()) bad_field("echo", "a boolean");
-    hello.echo = echo->get<bool>();
+  if (const Value* echo = f.find("echo")) {
+    if (echo->kind != Kind::boolean) bad_field("echo", "a boolean");
+    hello.echo = echo->text == "true";
   }
-  if (const json* version = f.find("protocol")) {
-    if (!version->is_number_integer() || version->get<std::int64_t>() != kProtocolVersion) {
+  if (const Value* version = f.find("protocol")) {
+    const auto integer = json_scan::integer_value(*version);
+    if (!integer || integer->negative || integer->magnitude != static_cast<std::uint64_t>(kProtocolVersion)) {
       bad_field("protocol", "1");
     }
   }
@@ -276,34 +258,49 @@ Decoded with_fault(Decoded decoded, FaultStage stage, ErrorCode code, std::strin
 
 Decoded decode_request(std::string_view frame) {
   Decoded decoded;
-  if (nested_too_deep(frame)) {
-    return with_fault(std::move(decoded), FaultStage::json, ErrorCode::bad_json, "JSON nested deeper than 128 levels");
+  // One document per thread keeps the member vector's capacity from frame to frame.
+  thread_local json_scan::Document document;
+  switch (json_scan::scan(frame, kMaxJsonDepth, document)) {
+    case json_scan::Status::ok:
+      break;
+    case json_scan::Status::too_deep:
+      return with_fault(std::move(decoded), FaultStage::json, ErrorCode::bad_json, "JSON nested deeper than 128 levels");
+    case json_scan::Status::bad_utf8:
+      return with_fault(std::move(decoded), FaultStage::json, ErrorCode::bad_json, "not valid UTF-8");
+    case json_scan::Status::syntax:
+      return with_fault(std::move(decoded), FaultStage::json, ErrorCode::bad_json, "not valid JSON");
   }
-  json object = json::parse(frame.begin(), frame.end(), nullptr, /*allow_exceptions=*/false);
-  if (object.is_discarded()) {
-    return with_fault(std::move(decoded), FaultStage::json, ErrorCode::bad_json, "not valid UTF-8 JSON");
-  }
-  if (!object.is_object()) {
+  if (document.root.kind != Kind::object) {
     return with_fault(std::move(decoded), FaultStage::json, ErrorCode::bad_json, "a frame must be a JSON object");
   }
+  const Fields fields(document.members);
 
   bool id_is_bad = false;
-  if (const auto it = object.find("id"); it != object.end() && !it->is_null()) {
-    if (it->is_number_integer() || it->is_string()) {
-      decoded.id = compact(*it);
+  if (const Value* id = fields.find("id")) {
+    if (id->kind == Kind::string) {
+      decoded.id = std::string(id->text);
+    } else if (const auto integer = json_scan::integer_value(*id)) {
+      // Re-printed so that "-0" and the like echo in one canonical form.
+      std::string text = integer->negative ? "-" : "";
+      char digits[24];
+      const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, integer->magnitude);
+      (void)ec;
+      decoded.id = text.append(digits, end);
     } else {
       id_is_bad = true;
     }
   }
 
-  const auto op_it = object.find("op");
-  if (op_it == object.end() || !op_it->is_string()) {
+  const Value* op = fields.find_any("op");
+  if (op == nullptr || op->kind != Kind::string) {
     return with_fault(std::move(decoded), FaultStage::op, ErrorCode::bad_request, "field 'op' must be a string");
   }
-  decoded.op = op_from_string(op_it->get_ref<const std::string&>());
+  const std::string op_name = json_scan::string_value(*op);
+  decoded.op = op_from_string(op_name);
   if (!decoded.op) {
-    return with_fault(std::move(decoded), FaultStage::op, ErrorCode::unknown_op,
-                      "unknown op '" + op_it->get<std::string>() + "'");
+    std::string message = "unknown op ";
+    append_json_string(message, op_name);
+    return with_fault(std::move(decoded), FaultStage::op, ErrorCode::unknown_op, std::move(message));
   }
   if (*decoded.op == Op::pong) {
     decoded.request = Pong{};
@@ -312,11 +309,9 @@ Decoded decode_request(std::string_view frame) {
 
   std::optional<Fault> fault;
   try {
-    decode_fields(*decoded.op, Fields(object), decoded.request);
+    decode_fields(*decoded.op, fields, decoded.request);
   } catch (FieldFault& f) {
     fault = Fault{f.stage, f.code, std::move(f.message)};
-  } catch (const json::exception& e) {
-    fault = Fault{FaultStage::fields, ErrorCode::bad_request, e.what()};
   }
   // The id is a field like the others: its fault outranks names and permissions.
   if (id_is_bad && (!fault || fault->stage != FaultStage::fields)) {
