@@ -1,5 +1,7 @@
 #include "config.hpp"
 
+#include <arpa/inet.h>
+
 #include <CLI/CLI.hpp>
 #include <charconv>
 #include <cmath>
@@ -74,6 +76,13 @@ std::optional<std::pair<std::string, unsigned short>> parse_listen(std::string_v
   std::string host(text.substr(0, colon));
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
   if (host.empty()) host = "0.0.0.0";
+  if (host == "localhost") host = "127.0.0.1";
+  // Only address literals: a name would need a resolver, and which address it picks is
+  // better decided by whoever writes the flag.
+  in6_addr probe{};
+  if (inet_pton(AF_INET, host.c_str(), &probe) != 1 && inet_pton(AF_INET6, host.c_str(), &probe) != 1) {
+    return std::nullopt;
+  }
   const auto port_text = text.substr(colon + 1);
   unsigned port = 0;
   const auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
@@ -166,7 +175,7 @@ std::variant<ServerConfig, int> parse_config(int argc, char** argv) {
     return 2;
   };
   const auto endpoint = parse_listen(listen);
-  if (!endpoint) return refuse("--listen", listen, "HOST:PORT");
+  if (!endpoint) return refuse("--listen", listen, "IP:PORT (for example 127.0.0.1:7878 or [::1]:7878)");
   config.listen_host = endpoint->first;
   config.listen_port = endpoint->second;
 

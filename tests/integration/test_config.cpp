@@ -38,7 +38,7 @@ TEST_CASE("a bad flag value is refused with one line and exit code 2", "[config]
   const std::vector<std::vector<std::string>> cases = {
       {"--max-frame", "lots"},       {"--max-frame", "10"},          {"--ping-interval", "5 parsecs"},
       {"--ping-timeout", "0s"},      {"--drain-timeout", "-1s"},     {"--listen", "nowhere"},
-      {"--listen", "127.0.0.1:99999"}, {"--log-level", "loud"},      {"--log-format", "xml"},
+      {"--listen", "127.0.0.1:99999"}, {"--listen", "example.org:7878"}, {"--log-level", "loud"}, {"--log-format", "xml"},
       {"--outbound-limit", "8XB"},   {"--max-subs", "0"},            {"--rate", "-1"},
       {"--history", "many"},         {"--no-such-flag"},             {"--history-bytes", "1.5"},
   };
