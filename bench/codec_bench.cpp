@@ -36,7 +36,8 @@ BENCHMARK(BM_DecodeNestedData);
 void BM_BuildMsg(benchmark::State& state) {
   const std::string data = "\"" + std::string(static_cast<std::size_t>(state.range(0)), 'x') + "\"";
   for (auto _ : state) {
-    auto frame = parley::protocol::build_msg("chat.general", "alice", data, 12345, 1795491629178, std::nullopt);
+    auto frame = parley::protocol::build_msg("chat.general", "alice", data, 12345, 1795491629178,
+                                             std::nullopt);
     benchmark::DoNotOptimize(frame);
   }
 }

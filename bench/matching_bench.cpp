@@ -24,7 +24,8 @@ void BM_MatchAmongMany(benchmark::State& state) {
   SessionId probe = 1;
   for (auto _ : state) {
     const std::string topic = "room." + std::to_string(probe) + ".chat";
-    index.match(topic, [&](SessionId) { ++matched; }, [&](SubscriptionIndex::Group&) {});
+    index.match(
+        topic, [&](SessionId) { ++matched; }, [&](SubscriptionIndex::Group&) {});
     probe = probe % count + 1;
   }
   benchmark::DoNotOptimize(matched);

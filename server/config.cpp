@@ -57,9 +57,9 @@ std::optional<std::size_t> parse_size(std::string_view text) {
     std::string_view name;
     double factor;
   };
-  static constexpr Unit kUnits[] = {{"", 1},          {"B", 1},           {"KiB", 1024.0},
-                                    {"MiB", 1048576.0}, {"GiB", 1073741824.0}, {"KB", 1e3},
-                                    {"kB", 1e3},        {"MB", 1e6},          {"GB", 1e9}};
+  static constexpr Unit kUnits[] = {
+      {"", 1},     {"B", 1},    {"KiB", 1024.0}, {"MiB", 1048576.0}, {"GiB", 1073741824.0},
+      {"KB", 1e3}, {"kB", 1e3}, {"MB", 1e6},     {"GB", 1e9}};
   for (const auto& u : kUnits) {
     if (u.name == unit) {
       const double bytes = value * u.factor;
@@ -74,19 +74,23 @@ std::optional<std::pair<std::string, unsigned short>> parse_listen(std::string_v
   const auto colon = text.rfind(':');
   if (colon == std::string_view::npos) return std::nullopt;
   std::string host(text.substr(0, colon));
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   if (host.empty()) host = "0.0.0.0";
   if (host == "localhost") host = "127.0.0.1";
   // Only address literals: a name would need a resolver, and which address it picks is
   // better decided by whoever writes the flag.
   in6_addr probe{};
-  if (inet_pton(AF_INET, host.c_str(), &probe) != 1 && inet_pton(AF_INET6, host.c_str(), &probe) != 1) {
+  if (inet_pton(AF_INET, host.c_str(), &probe) != 1 &&
+      inet_pton(AF_INET6, host.c_str(), &probe) != 1) {
     return std::nullopt;
   }
   const auto port_text = text.substr(colon + 1);
   unsigned port = 0;
-  const auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (port_text.empty() || ec != std::errc{} || ptr != port_text.data() + port_text.size() || port > 65535) {
+  const auto [ptr, ec] =
+      std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (port_text.empty() || ec != std::errc{} || ptr != port_text.data() + port_text.size() ||
+      port > 65535) {
     return std::nullopt;
   }
   return std::pair{std::move(host), static_cast<unsigned short>(port)};
@@ -106,32 +110,38 @@ std::variant<ServerConfig, int> parse_config(int argc, char** argv) {
   app.add_option("--listen", listen, "Address to listen on, HOST:PORT (port 0 picks a free one)")
       ->envname("PARLEY_LISTEN")
       ->capture_default_str();
-  app.add_option("--max-frame", max_frame, "Largest frame in bytes, line end excluded (65536, 64KiB)")
+  app.add_option("--max-frame", max_frame,
+                 "Largest frame in bytes, line end excluded (65536, 64KiB)")
       ->envname("PARLEY_MAX_FRAME")
       ->capture_default_str();
   app.add_option("--max-subs", config.max_subs, "Subscriptions plus joins per session")
       ->envname("PARLEY_MAX_SUBS")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 30))
       ->capture_default_str();
-  app.add_option("--max-connections", config.max_connections, "Open connections; more get server_full")
+  app.add_option("--max-connections", config.max_connections,
+                 "Open connections; more get server_full")
       ->envname("PARLEY_MAX_CONNECTIONS")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 30))
       ->capture_default_str();
-  app.add_option("--ping-interval", ping_interval, "Silence from a client before the server pings it (250ms, 30s, 2m)")
+  app.add_option("--ping-interval", ping_interval,
+                 "Silence from a client before the server pings it (250ms, 30s, 2m)")
       ->envname("PARLEY_PING_INTERVAL")
       ->capture_default_str();
-  app.add_option("--ping-timeout", ping_timeout, "Time a pinged client has to say anything before bye timeout")
+  app.add_option("--ping-timeout", ping_timeout,
+                 "Time a pinged client has to say anything before bye timeout")
       ->envname("PARLEY_PING_TIMEOUT")
       ->capture_default_str();
   app.add_option("--outbound-limit", outbound_limit,
                  "Unsent output per connection before it is cut off as a slow consumer (8MiB)")
       ->envname("PARLEY_OUTBOUND_LIMIT")
       ->capture_default_str();
-  app.add_option("--rate", config.rate, "Publishes (pub and tell) per second per session; 0 = unlimited")
+  app.add_option("--rate", config.rate,
+                 "Publishes (pub and tell) per second per session; 0 = unlimited")
       ->envname("PARLEY_RATE")
       ->check(CLI::Range(0.0, 1e9))
       ->capture_default_str();
-  app.add_option("--rate-burst", config.rate_burst, "Publishes a session may send at once; 0 = one second's worth")
+  app.add_option("--rate-burst", config.rate_burst,
+                 "Publishes a session may send at once; 0 = one second's worth")
       ->envname("PARLEY_RATE_BURST")
       ->check(CLI::Range(0.0, 1e9))
       ->capture_default_str();
@@ -139,16 +149,20 @@ std::variant<ServerConfig, int> parse_config(int argc, char** argv) {
       ->envname("PARLEY_HISTORY")
       ->check(CLI::Range(std::size_t{0}, std::size_t{1} << 24))
       ->capture_default_str();
-  app.add_option("--history-bytes", history_bytes,
-                 "Cap on all history together; least recently used topics are evicted first (64MiB)")
+  app.add_option(
+         "--history-bytes", history_bytes,
+         "Cap on all history together; least recently used topics are evicted first (64MiB)")
       ->envname("PARLEY_HISTORY_BYTES")
       ->capture_default_str();
-  app.add_option("--token", token, "Shared secret every hello must carry; empty = no authentication")
+  app.add_option("--token", token,
+                 "Shared secret every hello must carry; empty = no authentication")
       ->envname("PARLEY_TOKEN");
-  app.add_option("--drain-timeout", drain_timeout, "On SIGTERM/SIGINT, time to flush sessions before exit")
+  app.add_option("--drain-timeout", drain_timeout,
+                 "On SIGTERM/SIGINT, time to flush sessions before exit")
       ->envname("PARLEY_DRAIN_TIMEOUT")
       ->capture_default_str();
-  app.add_option("--log-level", config.log_level, "trace, debug, info, warn, error, critical or off")
+  app.add_option("--log-level", config.log_level,
+                 "trace, debug, info, warn, error, critical or off")
       ->envname("PARLEY_LOG_LEVEL")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
       ->capture_default_str();
@@ -175,7 +189,8 @@ std::variant<ServerConfig, int> parse_config(int argc, char** argv) {
     return 2;
   };
   const auto endpoint = parse_listen(listen);
-  if (!endpoint) return refuse("--listen", listen, "IP:PORT (for example 127.0.0.1:7878 or [::1]:7878)");
+  if (!endpoint)
+    return refuse("--listen", listen, "IP:PORT (for example 127.0.0.1:7878 or [::1]:7878)");
   config.listen_host = endpoint->first;
   config.listen_port = endpoint->second;
 
@@ -185,11 +200,13 @@ std::variant<ServerConfig, int> parse_config(int argc, char** argv) {
     std::size_t& target;
     std::size_t min;
   };
-  for (const SizeFlag& f : {SizeFlag{"--max-frame", max_frame, config.max_frame, 64},
-                            SizeFlag{"--outbound-limit", outbound_limit, config.outbound_limit, 1024},
-                            SizeFlag{"--history-bytes", history_bytes, config.history_bytes, 0}}) {
+  for (const SizeFlag& f :
+       {SizeFlag{"--max-frame", max_frame, config.max_frame, 64},
+        SizeFlag{"--outbound-limit", outbound_limit, config.outbound_limit, 1024},
+        SizeFlag{"--history-bytes", history_bytes, config.history_bytes, 0}}) {
     const auto size = parse_size(f.text);
-    if (!size || *size < f.min) return refuse(f.flag, f.text, "a size of at least the minimum (64KiB, 8MiB, 65536)");
+    if (!size || *size < f.min)
+      return refuse(f.flag, f.text, "a size of at least the minimum (64KiB, 8MiB, 65536)");
     f.target = *size;
   }
   struct DurationFlag {
@@ -197,16 +214,19 @@ std::variant<ServerConfig, int> parse_config(int argc, char** argv) {
     const std::string& text;
     Duration& target;
   };
-  for (const DurationFlag& f : {DurationFlag{"--ping-interval", ping_interval, config.ping_interval},
-                                DurationFlag{"--ping-timeout", ping_timeout, config.ping_timeout},
-                                DurationFlag{"--drain-timeout", drain_timeout, config.drain_timeout}}) {
+  for (const DurationFlag& f :
+       {DurationFlag{"--ping-interval", ping_interval, config.ping_interval},
+        DurationFlag{"--ping-timeout", ping_timeout, config.ping_timeout},
+        DurationFlag{"--drain-timeout", drain_timeout, config.drain_timeout}}) {
     const auto duration = parse_duration(f.text);
-    if (!duration || duration->count() <= 0) return refuse(f.flag, f.text, "a positive duration (250ms, 30s, 2m)");
+    if (!duration || duration->count() <= 0)
+      return refuse(f.flag, f.text, "a positive duration (250ms, 30s, 2m)");
     f.target = *duration;
   }
   if (!token.empty()) config.token = token;
   if (config.rate_burst == 0) config.rate_burst = config.rate;
-  if (config.rate > 0 && config.rate_burst < 1) return refuse("--rate-burst", std::to_string(config.rate_burst), "at least 1");
+  if (config.rate > 0 && config.rate_burst < 1)
+    return refuse("--rate-burst", std::to_string(config.rate_burst), "at least 1");
   return config;
 }
 

@@ -16,10 +16,13 @@ struct Dispatcher::Call {
   std::int64_t wall_ms;
 };
 
-Dispatcher::Dispatcher(Hub& hub, DispatchOptions options, std::chrono::system_clock::time_point started)
+Dispatcher::Dispatcher(Hub& hub, DispatchOptions options,
+                       std::chrono::system_clock::time_point started)
     : hub_(hub), options_(std::move(options)), started_(started) {}
 
-void Dispatcher::reply(Call& call, std::string frame) { call.self.deliver(make_frame(std::move(frame))); }
+void Dispatcher::reply(Call& call, std::string frame) {
+  call.self.deliver(make_frame(std::move(frame)));
+}
 
 void Dispatcher::fail(Call& call, ErrorCode code, std::string_view message) {
   reply(call, protocol::build_error(call.id, code, message));
@@ -31,15 +34,16 @@ bool Dispatcher::check(Call& call, const Status& status) {
   return false;
 }
 
-Disposition Dispatcher::handle(SessionState& state, Peer& self, std::string_view frame, Clock::time_point now,
-                               std::int64_t wall_ms) {
+Disposition Dispatcher::handle(SessionState& state, Peer& self, std::string_view frame,
+                               Clock::time_point now, std::int64_t wall_ms) {
   protocol::Decoded decoded = protocol::decode_request(frame);
   if (decoded.op == Op::pong) return Disposition::keep_open;  // never answered, changes nothing
   Call call{state, self, std::nullopt, now, wall_ms};
   if (decoded.id) call.id = *decoded.id;
 
   using protocol::FaultStage;
-  if (decoded.fault && (decoded.fault->stage == FaultStage::json || decoded.fault->stage == FaultStage::op)) {
+  if (decoded.fault &&
+      (decoded.fault->stage == FaultStage::json || decoded.fault->stage == FaultStage::op)) {
     fail(call, decoded.fault->code, decoded.fault->message);
     return Disposition::keep_open;
   }
@@ -48,7 +52,8 @@ Disposition Dispatcher::handle(SessionState& state, Peer& self, std::string_view
     if (op == Op::hello) {
       const auto& hello = std::get<protocol::Hello>(decoded.request);
       if (!hello.token || *hello.token != *options_.token) {
-        fail(call, ErrorCode::auth_failed, hello.token ? "wrong token" : "this server requires a token");
+        fail(call, ErrorCode::auth_failed,
+             hello.token ? "wrong token" : "this server requires a token");
         reply(call, protocol::build_bye(std::nullopt, "auth_failed"));
         return Disposition::close;
       }
@@ -85,7 +90,8 @@ Disposition Dispatcher::dispatch(Call& call, protocol::Decoded& decoded) {
             fail(call, ErrorCode::already_greeted, "hello must come first, and only once");
             return Disposition::keep_open;
           }
-          if (!check(call, hub_.greet(id, request.name, request.echo))) return Disposition::keep_open;
+          if (!check(call, hub_.greet(id, request.name, request.echo)))
+            return Disposition::keep_open;
           state.greeted = true;
           state.authenticated = true;
           reply(call, protocol::build_welcome(call.id, hub_.name_of(id), id, options_.limits));
@@ -108,7 +114,8 @@ Disposition Dispatcher::dispatch(Call& call, protocol::Decoded& decoded) {
           if (!check(call, hub_.join(id, request.topic, request.history, request.since, view))) {
             return Disposition::keep_open;
           }
-          reply(call, protocol::build_joined(call.id, request.topic, view.members, view.history, view.recovered));
+          reply(call, protocol::build_joined(call.id, request.topic, view.members, view.history,
+                                             view.recovered));
           return acted(true);
         } else if constexpr (std::is_same_v<T, protocol::Leave>) {
           return ok_reply(check(call, hub_.leave(id, request.topic)));
@@ -125,14 +132,17 @@ Disposition Dispatcher::dispatch(Call& call, protocol::Decoded& decoded) {
           reply(call, protocol::build_topics(call.id, hub_.topics(request.pattern)));
           return acted(true);
         } else if constexpr (std::is_same_v<T, protocol::History>) {
-          reply(call, protocol::build_history(call.id, request.topic,
-                                              hub_.history(request.topic, request.limit, request.before)));
+          reply(call, protocol::build_history(
+                          call.id, request.topic,
+                          hub_.history(request.topic, request.limit, request.before)));
           return acted(true);
         } else if constexpr (std::is_same_v<T, protocol::Stats>) {
           const auto& c = hub_.counters();
           protocol::StatsReport report;
-          report.uptime_s = static_cast<std::uint64_t>(
-              std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now() - started_).count());
+          report.uptime_s =
+              static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                             std::chrono::system_clock::now() - started_)
+                                             .count());
           report.connections = hub_.session_count();
           report.topics = hub_.topic_count();
           report.subscriptions = hub_.subscription_count();

@@ -23,8 +23,11 @@ struct DispatchOptions {
 
 // What the dispatcher keeps per connection besides the hub's session.
 struct SessionState {
-  SessionState(SessionId session_id, const DispatchOptions& options, RateLimiter::Clock::time_point now)
-      : id(session_id), authenticated(!options.token), rate(options.rate, options.rate_burst, now) {}
+  SessionState(SessionId session_id, const DispatchOptions& options,
+               RateLimiter::Clock::time_point now)
+      : id(session_id),
+        authenticated(!options.token),
+        rate(options.rate, options.rate_burst, now) {}
   SessionId id;
   bool authenticated;  // no token configured, or a hello gave it
   bool greeted = false;

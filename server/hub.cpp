@@ -10,7 +10,8 @@ namespace parley::server {
 
 using protocol::ErrorCode;
 
-Hub::Hub(HubLimits limits) : limits_(limits), topics_(limits.history_per_topic, limits.history_bytes) {}
+Hub::Hub(HubLimits limits)
+    : limits_(limits), topics_(limits.history_per_topic, limits.history_bytes) {}
 
 Hub::Session& Hub::session(SessionId id) {
   const auto it = sessions_.find(id);
@@ -24,11 +25,15 @@ const Hub::Session& Hub::session(SessionId id) const {
   return it->second;
 }
 
-const std::string& Hub::name_of(SessionId id) const { return session(id).name; }
+const std::string& Hub::name_of(SessionId id) const {
+  return session(id).name;
+}
 
 SessionId Hub::connect(Peer& peer) {
   const SessionId id = next_id_++;
-  Session s{id, &peer, std::string(protocol::kGuestPrefix) + std::to_string(next_guest_++), {}, true, {}, {}, 0};
+  Session s{id, &peer, std::string(protocol::kGuestPrefix) + std::to_string(next_guest_++),
+            {}, true,  {},
+            {}, 0};
   s.folded = protocol::fold_name(s.name);
   names_.emplace(s.folded, id);
   sessions_.emplace(id, std::move(s));
@@ -71,7 +76,8 @@ bool Hub::at_subscription_limit(const Session& s) const noexcept {
   return s.subs.size() + s.rooms.size() >= limits_.max_subs;
 }
 
-Status Hub::subscribe(SessionId id, const std::string& pattern, const std::optional<std::string>& group) {
+Status Hub::subscribe(SessionId id, const std::string& pattern,
+                      const std::optional<std::string>& group) {
   Session& s = session(id);
   if (const auto it = s.subs.find(pattern); it != s.subs.end()) {
     // A second sub to the same pattern replaces its group.
@@ -81,8 +87,9 @@ Status Hub::subscribe(SessionId id, const std::string& pattern, const std::optio
     return std::nullopt;
   }
   if (at_subscription_limit(s)) {
-    return HubError{ErrorCode::too_many_subscriptions,
-                    "at most " + std::to_string(limits_.max_subs) + " subscriptions and joins per session"};
+    return HubError{
+        ErrorCode::too_many_subscriptions,
+        "at most " + std::to_string(limits_.max_subs) + " subscriptions and joins per session"};
   }
   index_.add(pattern, id, group);
   s.subs.emplace(pattern, group);
@@ -93,7 +100,8 @@ Status Hub::subscribe(SessionId id, const std::string& pattern, const std::optio
 Status Hub::unsubscribe(SessionId id, const std::string& pattern) {
   Session& s = session(id);
   const auto it = s.subs.find(pattern);
-  if (it == s.subs.end()) return HubError{ErrorCode::not_subscribed, "not subscribed to '" + pattern + "'"};
+  if (it == s.subs.end())
+    return HubError{ErrorCode::not_subscribed, "not subscribed to '" + pattern + "'"};
   index_.remove(pattern, id, it->second);
   s.subs.erase(it);
   --subscription_count_;
@@ -105,7 +113,8 @@ std::uint64_t Hub::publish(SessionId id, std::string_view topic_name, std::strin
   Session& publisher = session(id);
   Topic& topic = topics_.touch(topic_name);
   const std::uint64_t seq = ++topic.seq;
-  const SharedFrame frame = make_frame(protocol::build_msg(topic_name, publisher.name, data_json, seq, ts_ms, reply));
+  const SharedFrame frame =
+      make_frame(protocol::build_msg(topic_name, publisher.name, data_json, seq, ts_ms, reply));
   ++counters_.msgs_in;
 
   // Every fan-out has its own number; a session that already has it is skipped, so a
@@ -152,13 +161,14 @@ void Hub::announce(const Topic& topic, const Session& who, bool joined) {
   }
 }
 
-Status Hub::join(SessionId id, const std::string& topic_name, int history, std::optional<std::uint64_t> since,
-                 JoinView& out) {
+Status Hub::join(SessionId id, const std::string& topic_name, int history,
+                 std::optional<std::uint64_t> since, JoinView& out) {
   Session& s = session(id);
   const bool already = std::find(s.rooms.begin(), s.rooms.end(), topic_name) != s.rooms.end();
   if (!already && at_subscription_limit(s)) {
-    return HubError{ErrorCode::too_many_subscriptions,
-                    "at most " + std::to_string(limits_.max_subs) + " subscriptions and joins per session"};
+    return HubError{
+        ErrorCode::too_many_subscriptions,
+        "at most " + std::to_string(limits_.max_subs) + " subscriptions and joins per session"};
   }
   Topic& topic = topics_.touch(topic_name);
   if (!already) {
@@ -179,8 +189,10 @@ Status Hub::join(SessionId id, const std::string& topic_name, int history, std::
       out.recovered = !topic.history.empty() && topic.history.front().seq <= *since + 1;
     }
   } else {
-    const std::size_t count = std::min<std::size_t>(static_cast<std::size_t>(history), topic.history.size());
-    for (auto it = topic.history.end() - static_cast<std::ptrdiff_t>(count); it != topic.history.end(); ++it) {
+    const std::size_t count =
+        std::min<std::size_t>(static_cast<std::size_t>(history), topic.history.size());
+    for (auto it = topic.history.end() - static_cast<std::ptrdiff_t>(count);
+         it != topic.history.end(); ++it) {
       out.history.push_back(it->line());
     }
   }
@@ -206,13 +218,16 @@ Status Hub::leave(SessionId id, const std::string& topic_name) {
   return std::nullopt;
 }
 
-Status Hub::tell(SessionId id, std::string_view to, std::string_view data_json, std::int64_t ts_ms) {
+Status Hub::tell(SessionId id, std::string_view to, std::string_view data_json,
+                 std::int64_t ts_ms) {
   const Session& sender = session(id);
   const auto it = names_.find(protocol::fold_name(to));
-  if (it == names_.end()) return HubError{ErrorCode::no_such_user, "nobody is called '" + std::string(to) + "'"};
+  if (it == names_.end())
+    return HubError{ErrorCode::no_such_user, "nobody is called '" + std::string(to) + "'"};
   Session& recipient = session(it->second);
   ++counters_.msgs_in;
-  const SharedFrame frame = make_frame(protocol::build_tell_msg(recipient.name, sender.name, data_json, ts_ms));
+  const SharedFrame frame =
+      make_frame(protocol::build_tell_msg(recipient.name, sender.name, data_json, ts_ms));
   if (recipient.peer->deliver(frame)) ++counters_.msgs_out;
   return std::nullopt;
 }
@@ -239,8 +254,8 @@ std::vector<std::string_view> Hub::history(std::string_view topic_name, int limi
   const Topic* topic = topics_.find(topic_name);
   if (topic == nullptr) return out;
   // Walk back from the newest message, then restore oldest-first order.
-  for (auto it = topic->history.rbegin(); it != topic->history.rend() && out.size() < static_cast<std::size_t>(limit);
-       ++it) {
+  for (auto it = topic->history.rbegin();
+       it != topic->history.rend() && out.size() < static_cast<std::size_t>(limit); ++it) {
     if (!before || it->seq < *before) out.push_back(it->line());
   }
   std::reverse(out.begin(), out.end());
@@ -253,6 +268,8 @@ std::vector<std::string> Hub::patterns_of(SessionId id) const {
   return out;
 }
 
-std::vector<std::string> Hub::rooms_of(SessionId id) const { return session(id).rooms; }
+std::vector<std::string> Hub::rooms_of(SessionId id) const {
+  return session(id).rooms;
+}
 
 }  // namespace parley::server

@@ -20,9 +20,9 @@
 namespace parley::server {
 
 struct HubLimits {
-  std::size_t max_subs = 1000;                     // patterns subscribed plus topics joined
-  std::size_t history_per_topic = 100;             // 0 keeps no history
-  std::size_t history_bytes = 64 * 1024 * 1024;    // all topics together
+  std::size_t max_subs = 1000;                   // patterns subscribed plus topics joined
+  std::size_t history_per_topic = 100;           // 0 keeps no history
+  std::size_t history_bytes = 64 * 1024 * 1024;  // all topics together
 };
 
 struct HubError {
@@ -42,9 +42,9 @@ struct HubCounters {
 };
 
 struct JoinView {
-  std::vector<std::string> members;          // sorted by byte order
-  std::vector<std::string_view> history;     // msg lines, oldest first; valid until the next hub call
-  std::optional<bool> recovered;             // set when `since` was given
+  std::vector<std::string> members;       // sorted by byte order
+  std::vector<std::string_view> history;  // msg lines, oldest first; valid until the next hub call
+  std::optional<bool> recovered;          // set when `since` was given
 };
 
 class Hub {
@@ -63,20 +63,22 @@ class Hub {
 
   // hello: takes a name (case-insensitively unique) and the echo choice.
   Status greet(SessionId id, const std::optional<std::string>& name, bool echo);
-  Status subscribe(SessionId id, const std::string& pattern, const std::optional<std::string>& group);
+  Status subscribe(SessionId id, const std::string& pattern,
+                   const std::optional<std::string>& group);
   Status unsubscribe(SessionId id, const std::string& pattern);
   // Gives the message its seq, retains it and queues it once for every matching session.
   std::uint64_t publish(SessionId id, std::string_view topic, std::string_view data_json,
                         std::optional<std::string_view> reply, std::int64_t ts_ms);
-  Status join(SessionId id, const std::string& topic, int history, std::optional<std::uint64_t> since,
-              JoinView& out);
+  Status join(SessionId id, const std::string& topic, int history,
+              std::optional<std::uint64_t> since, JoinView& out);
   Status leave(SessionId id, const std::string& topic);
   Status tell(SessionId id, std::string_view to, std::string_view data_json, std::int64_t ts_ms);
 
   std::vector<std::string> who(std::string_view topic) const;
   std::vector<protocol::TopicSummary> topics(const std::optional<std::string>& pattern) const;
   // The newest `limit` retained messages with seq < `before`, oldest first.
-  std::vector<std::string_view> history(std::string_view topic, int limit, std::optional<std::uint64_t> before);
+  std::vector<std::string_view> history(std::string_view topic, int limit,
+                                        std::optional<std::uint64_t> before);
 
   HubCounters& counters() noexcept { return counters_; }
   const HubCounters& counters() const noexcept { return counters_; }
@@ -98,7 +100,7 @@ class Hub {
     std::string folded;  // the key in names_
     bool echo = true;
     std::map<std::string, std::optional<std::string>, std::less<>> subs;  // pattern -> group
-    std::vector<std::string> rooms;                                        // joined topics
+    std::vector<std::string> rooms;                                       // joined topics
     std::uint64_t last_delivery = 0;  // the fan-out that last reached this session
   };
 

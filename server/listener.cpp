@@ -7,15 +7,16 @@
 namespace parley::server {
 namespace {
 
-using asio::experimental::as_tuple;
 using asio::use_awaitable;
+using asio::experimental::as_tuple;
 
 // Long enough not to spin while descriptors are exhausted, short enough to notice freed ones.
 constexpr auto kAcceptBackoff = std::chrono::milliseconds(100);
 
 }  // namespace
 
-Listener::Listener(asio::io_context& io, const asio::ip::tcp::endpoint& endpoint, OnAccept on_accept)
+Listener::Listener(asio::io_context& io, const asio::ip::tcp::endpoint& endpoint,
+                   OnAccept on_accept)
     : acceptor_(io), backoff_(io), on_accept_(std::move(on_accept)) {
   acceptor_.open(endpoint.protocol());
   acceptor_.set_option(asio::ip::tcp::acceptor::reuse_address(true));
@@ -47,7 +48,9 @@ asio::awaitable<void> Listener::accept_loop() {
     auto [ec, socket] = co_await acceptor_.async_accept(as_tuple(use_awaitable));
     if (closed_) break;
     if (ec) {
-      if (failures++ == 0) spdlog::warn("accept failed: {}; retrying every {} ms", ec.message(), kAcceptBackoff.count());
+      if (failures++ == 0)
+        spdlog::warn("accept failed: {}; retrying every {} ms", ec.message(),
+                     kAcceptBackoff.count());
       backoff_.expires_after(kAcceptBackoff);
       co_await backoff_.async_wait(as_tuple(use_awaitable));
       continue;

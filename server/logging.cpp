@@ -15,12 +15,15 @@ namespace {
 // whatever a message contains.
 class JsonEscapedMessage final : public spdlog::custom_flag_formatter {
  public:
-  void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
     std::string quoted;
     protocol::append_json_string(quoted, std::string_view(msg.payload.data(), msg.payload.size()));
     dest.append(quoted.data() + 1, quoted.data() + quoted.size() - 1);
   }
-  std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<JsonEscapedMessage>(); }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<JsonEscapedMessage>();
+  }
 };
 
 }  // namespace

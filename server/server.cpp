@@ -10,8 +10,8 @@
 namespace parley::server {
 namespace {
 
-using asio::experimental::as_tuple;
 using asio::use_awaitable;
+using asio::experimental::as_tuple;
 using std::chrono::milliseconds;
 
 asio::ip::tcp::endpoint make_endpoint(const ServerConfig& config) {
@@ -42,9 +42,10 @@ Server::Server(asio::io_context& io, const ServerConfig& config)
       started_(std::chrono::system_clock::now()),
       hub_(HubLimits{config.max_subs, config.history, config.history_bytes}),
       dispatcher_(hub_, dispatch_options(config), started_),
-      session_settings_{config.max_frame, config.outbound_limit, config.ping_interval, config.ping_timeout,
-                        std::chrono::seconds(2)},
-      listener_(io, make_endpoint(config), [this](asio::ip::tcp::socket socket) { accept(std::move(socket)); }),
+      session_settings_{config.max_frame, config.outbound_limit, config.ping_interval,
+                        config.ping_timeout, std::chrono::seconds(2)},
+      listener_(io, make_endpoint(config),
+                [this](asio::ip::tcp::socket socket) { accept(std::move(socket)); }),
       signals_(io, SIGTERM, SIGINT),
       sweep_timer_(io),
       drain_timer_(io) {}
@@ -62,9 +63,9 @@ void Server::start() {
   spdlog::info(
       "limits: max_frame={} max_subs={} max_connections={} outbound_limit={} rate={}/s burst={} "
       "history={} history_bytes={} ping={}ms/{}ms auth={}",
-      config_.max_frame, config_.max_subs, config_.max_connections, config_.outbound_limit, config_.rate,
-      config_.rate_burst, config_.history, config_.history_bytes, config_.ping_interval.count(),
-      config_.ping_timeout.count(), config_.token ? "token" : "off");
+      config_.max_frame, config_.max_subs, config_.max_connections, config_.outbound_limit,
+      config_.rate, config_.rate_burst, config_.history, config_.history_bytes,
+      config_.ping_interval.count(), config_.ping_timeout.count(), config_.token ? "token" : "off");
 }
 
 void Server::accept(asio::ip::tcp::socket socket) {
@@ -82,7 +83,8 @@ void Server::accept(asio::ip::tcp::socket socket) {
     spdlog::warn("refused a connection: {} open, the limit", registry_.size());
     return;
   }
-  Session::start(std::make_shared<Session>(std::move(socket), hub_, dispatcher_, registry_, session_settings_));
+  Session::start(std::make_shared<Session>(std::move(socket), hub_, dispatcher_, registry_,
+                                           session_settings_));
 }
 
 asio::awaitable<void> Server::sweep_loop() {
@@ -101,7 +103,8 @@ void Server::drain() {
   listener_.close();
   signals_.cancel();
   sweep_timer_.cancel();
-  spdlog::info("shutting down: {} sessions to drain within {} ms", registry_.size(), config_.drain_timeout.count());
+  spdlog::info("shutting down: {} sessions to drain within {} ms", registry_.size(),
+               config_.drain_timeout.count());
   const auto deadline = Session::Clock::now() + config_.drain_timeout;
   if (registry_.size() == 0) return finish();
   registry_.on_empty([this] { drain_timer_.cancel(); });
@@ -116,9 +119,13 @@ void Server::finish() {
     registry_.for_each([](Session& s) { s.force_close(); });
   }
   const auto& c = hub_.counters();
-  const auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now() - started_);
-  spdlog::info("stopped after {} s: {} sessions served, {} msgs in, {} msgs out, {} bytes in, {} bytes out, {} slow consumers",
-               uptime.count(), c.sessions_total, c.msgs_in, c.msgs_out, c.bytes_in, c.bytes_out, c.slow_consumers);
+  const auto uptime =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now() - started_);
+  spdlog::info(
+      "stopped after {} s: {} sessions served, {} msgs in, {} msgs out, {} bytes in, {} bytes out, "
+      "{} slow consumers",
+      uptime.count(), c.sessions_total, c.msgs_in, c.msgs_out, c.bytes_in, c.bytes_out,
+      c.slow_consumers);
   // Let force-closed sessions finish their coroutines, then stop.
   asio::post(io_, [this] { io_.stop(); });
 }

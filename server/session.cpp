@@ -6,17 +6,17 @@
 #include <sys/uio.h>
 
 #include <array>
+#include <asio/experimental/as_tuple.hpp>
 #include <cerrno>
 #include <cstring>
-#include <asio/experimental/as_tuple.hpp>
 
 #include "parley/protocol/frames.hpp"
 
 namespace parley::server {
 namespace {
 
-using asio::experimental::as_tuple;
 using asio::use_awaitable;
+using asio::experimental::as_tuple;
 
 // All sessions read through this one buffer: the loop has one thread and a read is split
 // into frames before the next await, so a quiet connection holds no read buffer at all.
@@ -47,8 +47,8 @@ void SessionRegistry::remove(Session& session) {
   if (sessions_.erase(&session) != 0 && sessions_.empty() && on_empty_) on_empty_();
 }
 
-Session::Session(asio::ip::tcp::socket socket, Hub& hub, Dispatcher& dispatcher, SessionRegistry& registry,
-                 const SessionSettings& settings)
+Session::Session(asio::ip::tcp::socket socket, Hub& hub, Dispatcher& dispatcher,
+                 SessionRegistry& registry, const SessionSettings& settings)
     : socket_(std::move(socket)),
       hub_(hub),
       dispatcher_(dispatcher),
@@ -81,18 +81,19 @@ void Session::start(std::shared_ptr<Session> session) {
 }
 
 void Session::spawn(const std::shared_ptr<Session>& session, asio::awaitable<void> loop) {
-  asio::co_spawn(session->socket_.get_executor(), std::move(loop), [session](std::exception_ptr error) {
-    if (error) {
-      try {
-        std::rethrow_exception(error);
-      } catch (const std::exception& e) {
-        spdlog::error("session {} ({}) ended by an internal error: {}", session->id(), session->peer_address_,
-                      e.what());
-      }
-      session->force_close();
-    }
-    if (--session->running_ == 0) session->finish();
-  });
+  asio::co_spawn(session->socket_.get_executor(), std::move(loop),
+                 [session](std::exception_ptr error) {
+                   if (error) {
+                     try {
+                       std::rethrow_exception(error);
+                     } catch (const std::exception& e) {
+                       spdlog::error("session {} ({}) ended by an internal error: {}",
+                                     session->id(), session->peer_address_, e.what());
+                     }
+                     session->force_close();
+                   }
+                   if (--session->running_ == 0) session->finish();
+                 });
 }
 
 void Session::finish() {
@@ -105,7 +106,8 @@ void Session::finish() {
 asio::awaitable<void> Session::read_loop() {
   auto& buffer = shared_read_buffer();
   while (phase_ == Phase::open) {
-    auto [wait_error] = co_await socket_.async_wait(asio::ip::tcp::socket::wait_read, as_tuple(use_awaitable));
+    auto [wait_error] =
+        co_await socket_.async_wait(asio::ip::tcp::socket::wait_read, as_tuple(use_awaitable));
     if (phase_ != Phase::open) break;
     if (wait_error) {
       begin_close(true, Clock::now());
@@ -131,12 +133,13 @@ asio::awaitable<void> Session::read_loop() {
       hub_.counters().bytes_in += n;
       const auto now = Clock::now();
       const auto wall_ms = wall_clock_ms();
-      const auto status = splitter_.feed(std::string_view(buffer.data(), n),
-                                         [&](std::string_view frame) { return on_frame(frame, now, wall_ms); });
+      const auto status =
+          splitter_.feed(std::string_view(buffer.data(), n),
+                         [&](std::string_view frame) { return on_frame(frame, now, wall_ms); });
       if (status == protocol::SplitStatus::too_large) {
-        deliver_final(protocol::build_error(std::nullopt, protocol::ErrorCode::frame_too_large,
-                                            "a frame may hold at most " + std::to_string(settings_.max_frame) +
-                                                " bytes"));
+        deliver_final(protocol::build_error(
+            std::nullopt, protocol::ErrorCode::frame_too_large,
+            "a frame may hold at most " + std::to_string(settings_.max_frame) + " bytes"));
         deliver_final(protocol::build_bye(std::nullopt, "frame_too_large"));
         begin_close(true, now + settings_.close_grace);
       }
@@ -186,8 +189,8 @@ asio::awaitable<bool> Session::send_batch() {
   // batch of small frames then costs one system call instead of several.
   constexpr std::size_t kMaxBuffers = 1024;
   std::array<iovec, kMaxBuffers> buffers{};
-  std::size_t first = 0;        // the first frame not completely sent
-  std::size_t first_sent = 0;   // bytes of it already sent
+  std::size_t first = 0;       // the first frame not completely sent
+  std::size_t first_sent = 0;  // bytes of it already sent
   while (first < batch_.size()) {
     std::size_t count = 0;
     for (std::size_t i = first; i < batch_.size() && count < kMaxBuffers; ++i, ++count) {
@@ -203,7 +206,8 @@ asio::awaitable<bool> Session::send_batch() {
     if (sent < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        auto [ec] = co_await socket_.async_wait(asio::ip::tcp::socket::wait_write, as_tuple(use_awaitable));
+        auto [ec] =
+            co_await socket_.async_wait(asio::ip::tcp::socket::wait_write, as_tuple(use_awaitable));
         if (ec) co_return false;
         continue;
       }
@@ -232,7 +236,8 @@ bool Session::deliver(const SharedFrame& frame) {
   if (unsent_bytes_ + frame->size() > settings_.outbound_limit) {
     // Cut off: this peer would otherwise hold the server's memory hostage.
     ++hub_.counters().slow_consumers;
-    spdlog::info("session {} ({}) cut off as a slow consumer: {} bytes unsent", id(), peer_address_, unsent_bytes_);
+    spdlog::info("session {} ({}, {}) cut off as a slow consumer: {} bytes unsent", id(),
+                 peer_address_, hub_.name_of(id()), unsent_bytes_);
     deliver_final(protocol::build_error(std::nullopt, protocol::ErrorCode::slow_consumer,
                                         "output not read fast enough; the connection is closed"));
     deliver_final(protocol::build_bye(std::nullopt, "slow_consumer"));
@@ -286,7 +291,7 @@ void Session::tick(Clock::time_point now) {
       deliver(make_frame(protocol::build_ping()));
     }
   } else if (now - ping_sent_ >= settings_.ping_timeout) {
-    spdlog::debug("session {} ({}) timed out", id(), peer_address_);
+    spdlog::info("session {} ({}, {}) timed out", id(), peer_address_, hub_.name_of(id()));
     deliver_final(protocol::build_bye(std::nullopt, "timeout"));
     begin_close(true, now + settings_.close_grace);
   }

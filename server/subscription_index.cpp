@@ -40,7 +40,8 @@ SubscriptionIndex::Node* SubscriptionIndex::find_or_create(std::string_view patt
   }
 }
 
-void SubscriptionIndex::add(std::string_view pattern, SessionId session, const std::optional<std::string>& group) {
+void SubscriptionIndex::add(std::string_view pattern, SessionId session,
+                            const std::optional<std::string>& group) {
   const bool tail = pattern == ">" || pattern.ends_with(".>");
   Node* node = find_or_create(pattern);
   auto& subs = tail ? node->tail : node->exact;

@@ -17,7 +17,9 @@ namespace parley::server {
 
 struct TransparentStringHash {
   using is_transparent = void;
-  std::size_t operator()(std::string_view text) const noexcept { return std::hash<std::string_view>{}(text); }
+  std::size_t operator()(std::string_view text) const noexcept {
+    return std::hash<std::string_view>{}(text);
+  }
 };
 
 class SubscriptionIndex {
@@ -56,7 +58,8 @@ class SubscriptionIndex {
   struct Node {
     Node* parent = nullptr;
     std::string token;  // this node's key in its parent; "*" for a star child
-    std::unordered_map<std::string, std::unique_ptr<Node>, TransparentStringHash, std::equal_to<>> children;
+    std::unordered_map<std::string, std::unique_ptr<Node>, TransparentStringHash, std::equal_to<>>
+        children;
     std::unique_ptr<Node> star;
     std::unique_ptr<Subscribers> exact;  // patterns that end at this node
     std::unique_ptr<Subscribers> tail;   // patterns that end with '>' below this node
@@ -66,7 +69,8 @@ class SubscriptionIndex {
   template <class OnPlain, class OnGroup>
   static void visit(Subscribers* subs, OnPlain& on_plain, OnGroup& on_group);
   template <class OnPlain, class OnGroup>
-  void match_node(Node& node, std::string_view rest, bool skip_wildcards, OnPlain& on_plain, OnGroup& on_group);
+  void match_node(Node& node, std::string_view rest, bool skip_wildcards, OnPlain& on_plain,
+                  OnGroup& on_group);
   Node* find_or_create(std::string_view pattern);
   void prune(Node* node);
 
@@ -82,12 +86,13 @@ void SubscriptionIndex::visit(Subscribers* subs, OnPlain& on_plain, OnGroup& on_
 }
 
 template <class OnPlain, class OnGroup>
-void SubscriptionIndex::match_node(Node& node, std::string_view rest, bool skip_wildcards, OnPlain& on_plain,
-                                   OnGroup& on_group) {
+void SubscriptionIndex::match_node(Node& node, std::string_view rest, bool skip_wildcards,
+                                   OnPlain& on_plain, OnGroup& on_group) {
   // `rest` holds at least one token here.
   const auto dot = rest.find('.');
   const std::string_view token = rest.substr(0, dot);
-  const std::string_view after = dot == std::string_view::npos ? std::string_view{} : rest.substr(dot + 1);
+  const std::string_view after =
+      dot == std::string_view::npos ? std::string_view{} : rest.substr(dot + 1);
   const bool last = dot == std::string_view::npos;
   if (!skip_wildcards) visit(node.tail.get(), on_plain, on_group);
   const auto step = [&](Node* child) {

@@ -14,7 +14,9 @@ TopicStore::TopicStore(std::size_t per_topic, std::size_t budget_bytes)
 
 TopicStore::~TopicStore() = default;
 
-std::size_t TopicStore::overhead(const Topic& topic) noexcept { return 160 + 2 * topic.name.size(); }
+std::size_t TopicStore::overhead(const Topic& topic) noexcept {
+  return 160 + 2 * topic.name.size();
+}
 
 Topic* TopicStore::find(std::string_view name) {
   const auto it = topics_.find(name);

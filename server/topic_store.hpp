@@ -24,11 +24,11 @@ struct Retained {
 
 struct Topic {
   std::string name;
-  std::uint64_t seq = 0;             // last seq given out; 0 before the first publish
-  std::vector<SessionId> members;    // joined sessions, in join order
-  std::deque<Retained> history;      // oldest first
+  std::uint64_t seq = 0;           // last seq given out; 0 before the first publish
+  std::vector<SessionId> members;  // joined sessions, in join order
+  std::deque<Retained> history;    // oldest first
   std::size_t history_bytes = 0;
-  std::list<Topic*>::iterator lru;   // position in TopicStore's recency list
+  std::list<Topic*>::iterator lru;  // position in TopicStore's recency list
   bool listed() const noexcept { return !members.empty() || !history.empty(); }
 };
 
@@ -72,7 +72,8 @@ class TopicStore {
   std::size_t per_topic_;
   std::size_t budget_;
   std::size_t bytes_ = 0;
-  std::unordered_map<std::string, std::unique_ptr<Topic>, TransparentStringHash, std::equal_to<>> topics_;
+  std::unordered_map<std::string, std::unique_ptr<Topic>, TransparentStringHash, std::equal_to<>>
+      topics_;
   std::list<Topic*> recency_;  // most recently used first
 };
 

@@ -65,17 +65,19 @@ class Fields {
     return std::move(*value);
   }
 
-  std::optional<std::int64_t> optional_integer(std::string_view key, std::int64_t min, std::int64_t max,
-                                               std::string_view expected) const {
+  std::optional<std::int64_t> optional_integer(std::string_view key, std::int64_t min,
+                                               std::int64_t max, std::string_view expected) const {
     const Value* value = find(key);
     if (value == nullptr) return std::nullopt;
     const auto integer = json_scan::integer_value(*value);
     if (!integer) bad_field(key, expected);
     if (integer->negative) {
-      if (min >= 0 || integer->magnitude > static_cast<std::uint64_t>(-(min + 1)) + 1) bad_field(key, expected);
+      if (min >= 0 || integer->magnitude > static_cast<std::uint64_t>(-(min + 1)) + 1)
+        bad_field(key, expected);
       return -static_cast<std::int64_t>(integer->magnitude - 1) - 1;
     }
-    if (integer->magnitude > static_cast<std::uint64_t>(max) || static_cast<std::int64_t>(integer->magnitude) < min) {
+    if (integer->magnitude > static_cast<std::uint64_t>(max) ||
+        static_cast<std::int64_t>(integer->magnitude) < min) {
       bad_field(key, expected);
     }
     return static_cast<std::int64_t>(integer->magnitude);
@@ -85,7 +87,8 @@ class Fields {
     const Value* value = find(key);
     if (value == nullptr) return std::nullopt;
     const auto integer = json_scan::integer_value(*value);
-    if (!integer || (integer->negative && integer->magnitude != 0)) bad_field(key, "a non-negative integer");
+    if (!integer || (integer->negative && integer->magnitude != 0))
+      bad_field(key, "a non-negative integer");
     return integer->magnitude;
   }
 
@@ -126,7 +129,8 @@ void check_not_system(std::string_view field, const std::string& topic) {
 void decode_hello(const Fields& f, Request& out) {
   Hello& hello = out.emplace<Hello>();
   const Value* token = f.find("token");
-  if (token != nullptr && token->kind == Kind::string) hello.token = json_scan::string_value(*token);
+  if (token != nullptr && token->kind == Kind::string)
+    hello.token = json_scan::string_value(*token);
   if (token != nullptr && token->kind != Kind::string) bad_field("token", "a string");
   hello.name = f.optional_string("name");
   if (const Value* echo = f.find("echo")) {
@@ -135,7 +139,8 @@ void decode_hello(const Fields& f, Request& out) {
   }
   if (const Value* version = f.find("protocol")) {
     const auto integer = json_scan::integer_value(*version);
-    if (!integer || integer->negative || integer->magnitude != static_cast<std::uint64_t>(kProtocolVersion)) {
+    if (!integer || integer->negative ||
+        integer->magnitude != static_cast<std::uint64_t>(kProtocolVersion)) {
       bad_field("protocol", "1");
     }
   }
@@ -172,8 +177,8 @@ void decode_pub(const Fields& f, Request& out) {
 void decode_join(const Fields& f, Request& out) {
   Join join;
   join.topic = f.required_string("topic");
-  const auto history =
-      f.optional_integer("history", 0, std::numeric_limits<std::int64_t>::max(), "a non-negative integer");
+  const auto history = f.optional_integer("history", 0, std::numeric_limits<std::int64_t>::max(),
+                                          "a non-negative integer");
   join.history = static_cast<int>(std::min<std::int64_t>(history.value_or(0), kMaxHistoryLimit));
   join.since = f.optional_seq("since");
   check_topic("topic", join.topic);
@@ -184,8 +189,9 @@ void decode_join(const Fields& f, Request& out) {
 void decode_history(const Fields& f, Request& out) {
   History history;
   history.topic = f.required_string("topic");
-  history.limit = static_cast<int>(
-      f.optional_integer("limit", 1, kMaxHistoryLimit, "an integer from 1 to 1000").value_or(kDefaultHistoryLimit));
+  history.limit =
+      static_cast<int>(f.optional_integer("limit", 1, kMaxHistoryLimit, "an integer from 1 to 1000")
+                           .value_or(kDefaultHistoryLimit));
   history.before = f.optional_seq("before");
   check_topic("topic", history.topic);
   out = std::move(history);
@@ -264,14 +270,18 @@ Decoded decode_request(std::string_view frame) {
     case json_scan::Status::ok:
       break;
     case json_scan::Status::too_deep:
-      return with_fault(std::move(decoded), FaultStage::json, ErrorCode::bad_json, "JSON nested deeper than 128 levels");
+      return with_fault(std::move(decoded), FaultStage::json, ErrorCode::bad_json,
+                        "JSON nested deeper than 128 levels");
     case json_scan::Status::bad_utf8:
-      return with_fault(std::move(decoded), FaultStage::json, ErrorCode::bad_json, "not valid UTF-8");
+      return with_fault(std::move(decoded), FaultStage::json, ErrorCode::bad_json,
+                        "not valid UTF-8");
     case json_scan::Status::syntax:
-      return with_fault(std::move(decoded), FaultStage::json, ErrorCode::bad_json, "not valid JSON");
+      return with_fault(std::move(decoded), FaultStage::json, ErrorCode::bad_json,
+                        "not valid JSON");
   }
   if (document.root.kind != Kind::object) {
-    return with_fault(std::move(decoded), FaultStage::json, ErrorCode::bad_json, "a frame must be a JSON object");
+    return with_fault(std::move(decoded), FaultStage::json, ErrorCode::bad_json,
+                      "a frame must be a JSON object");
   }
   const Fields fields(document.members);
 
@@ -293,14 +303,16 @@ Decoded decode_request(std::string_view frame) {
 
   const Value* op = fields.find_any("op");
   if (op == nullptr || op->kind != Kind::string) {
-    return with_fault(std::move(decoded), FaultStage::op, ErrorCode::bad_request, "field 'op' must be a string");
+    return with_fault(std::move(decoded), FaultStage::op, ErrorCode::bad_request,
+                      "field 'op' must be a string");
   }
   const std::string op_name = json_scan::string_value(*op);
   decoded.op = op_from_string(op_name);
   if (!decoded.op) {
     std::string message = "unknown op ";
     append_json_string(message, op_name);
-    return with_fault(std::move(decoded), FaultStage::op, ErrorCode::unknown_op, std::move(message));
+    return with_fault(std::move(decoded), FaultStage::op, ErrorCode::unknown_op,
+                      std::move(message));
   }
   if (*decoded.op == Op::pong) {
     decoded.request = Pong{};
@@ -315,7 +327,8 @@ Decoded decode_request(std::string_view frame) {
   }
   // The id is a field like the others: its fault outranks names and permissions.
   if (id_is_bad && (!fault || fault->stage != FaultStage::fields)) {
-    fault = Fault{FaultStage::fields, ErrorCode::bad_request, "field 'id' must be an integer or a string"};
+    fault = Fault{FaultStage::fields, ErrorCode::bad_request,
+                  "field 'id' must be an integer or a string"};
   }
   decoded.fault = std::move(fault);
   return decoded;

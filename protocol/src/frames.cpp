@@ -99,8 +99,10 @@ void append_json_string(std::string& out, std::string_view text) {
 }
 
 std::string build_msg(std::string_view topic, std::string_view from, std::string_view data_json,
-                      std::uint64_t seq, std::int64_t ts_ms, std::optional<std::string_view> reply) {
-  std::string out = open_frame("msg", std::nullopt, 80 + topic.size() + from.size() + data_json.size());
+                      std::uint64_t seq, std::int64_t ts_ms,
+                      std::optional<std::string_view> reply) {
+  std::string out =
+      open_frame("msg", std::nullopt, 80 + topic.size() + from.size() + data_json.size());
   append_string_field(out, "topic", topic);
   append_string_field(out, "from", from);
   append_key(out, "data");
@@ -113,7 +115,8 @@ std::string build_msg(std::string_view topic, std::string_view from, std::string
 
 std::string build_tell_msg(std::string_view to, std::string_view from, std::string_view data_json,
                            std::int64_t ts_ms) {
-  std::string out = open_frame("msg", std::nullopt, 64 + to.size() + from.size() + data_json.size());
+  std::string out =
+      open_frame("msg", std::nullopt, 64 + to.size() + from.size() + data_json.size());
   append_string_field(out, "to", to);
   append_string_field(out, "from", from);
   append_key(out, "data");
@@ -122,7 +125,8 @@ std::string build_tell_msg(std::string_view to, std::string_view from, std::stri
   return close_frame(std::move(out));
 }
 
-std::string build_welcome(IdText id, std::string_view name, std::uint64_t session, const Limits& limits) {
+std::string build_welcome(IdText id, std::string_view name, std::uint64_t session,
+                          const Limits& limits) {
   std::string out = open_frame("welcome", id, 160);
   append_string_field(out, "name", name);
   append_number_field(out, "session", session);
@@ -137,7 +141,9 @@ std::string build_welcome(IdText id, std::string_view name, std::uint64_t sessio
   return close_frame(std::move(out));
 }
 
-std::string build_ok(IdText id) { return close_frame(open_frame("ok", id)); }
+std::string build_ok(IdText id) {
+  return close_frame(open_frame("ok", id));
+}
 
 std::string build_error(IdText id, ErrorCode code, std::string_view message) {
   std::string out = open_frame("error", id, 64 + message.size());
@@ -196,7 +202,8 @@ std::string build_topics(IdText id, std::span<const TopicSummary> topics) {
   return close_frame(std::move(out));
 }
 
-std::string build_history(IdText id, std::string_view topic, std::span<const std::string_view> messages) {
+std::string build_history(IdText id, std::string_view topic,
+                          std::span<const std::string_view> messages) {
   std::size_t size = 64 + topic.size();
   for (const auto& m : messages) size += m.size() + 1;
   std::string out = open_frame("history", id, size);
@@ -220,9 +227,13 @@ std::string build_stats(IdText id, const StatsReport& s) {
   return close_frame(std::move(out));
 }
 
-std::string build_ping() { return close_frame(open_frame("ping", std::nullopt)); }
+std::string build_ping() {
+  return close_frame(open_frame("ping", std::nullopt));
+}
 
-std::string build_pong(IdText id) { return close_frame(open_frame("pong", id)); }
+std::string build_pong(IdText id) {
+  return close_frame(open_frame("pong", id));
+}
 
 std::string build_bye(IdText id, std::string_view reason) {
   std::string out = open_frame("bye", id);

@@ -9,8 +9,12 @@
 namespace parley::protocol::json_scan {
 namespace {
 
-constexpr bool is_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+constexpr bool is_space(char c) noexcept {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+constexpr bool is_digit(char c) noexcept {
+  return c >= '0' && c <= '9';
+}
 
 int hex_digit(char c) noexcept {
   if (c >= '0' && c <= '9') return c - '0';
@@ -26,12 +30,14 @@ constexpr bool needs_attention(std::uint64_t word) noexcept {
   constexpr std::uint64_t highs = 0x8080808080808080ULL;
   const auto has_zero = [](std::uint64_t v) { return (v - ones) & ~v & highs; };
   const std::uint64_t below_space = (word - ones * 0x20) & ~word & highs;
-  return ((has_zero(word ^ (ones * '"')) | has_zero(word ^ (ones * '\\')) | below_space | (word & highs)) != 0);
+  return ((has_zero(word ^ (ones * '"')) | has_zero(word ^ (ones * '\\')) | below_space |
+           (word & highs)) != 0);
 }
 
 class Scanner {
  public:
-  Scanner(std::string_view text, int max_depth) : p_(text.data()), end_(text.data() + text.size()), max_depth_(max_depth) {}
+  Scanner(std::string_view text, int max_depth)
+      : p_(text.data()), end_(text.data() + text.size()), max_depth_(max_depth) {}
 
   Status run(Document& out) {
     skip_space();
@@ -52,7 +58,8 @@ class Scanner {
   }
 
   bool literal(std::string_view word) {
-    if (static_cast<std::size_t>(end_ - p_) < word.size() || std::string_view(p_, word.size()) != word) {
+    if (static_cast<std::size_t>(end_ - p_) < word.size() ||
+        std::string_view(p_, word.size()) != word) {
       return fail(Status::syntax);
     }
     p_ += word.size();
@@ -136,7 +143,8 @@ class Scanner {
       if (e == 'u') {
         unsigned code = 0;
         if (!hex4(code)) return false;
-        if (code >= 0xDC00 && code <= 0xDFFF) return fail(Status::bad_utf8);  // a lone low surrogate
+        if (code >= 0xDC00 && code <= 0xDFFF)
+          return fail(Status::bad_utf8);  // a lone low surrogate
         if (code >= 0xD800 && code <= 0xDBFF) {
           unsigned low = 0;
           if (end_ - p_ < 2 || p_[0] != '\\' || p_[1] != 'u') return fail(Status::bad_utf8);
@@ -144,11 +152,13 @@ class Scanner {
           if (!hex4(low)) return false;
           if (low < 0xDC00 || low > 0xDFFF) return fail(Status::bad_utf8);
         }
-      } else if (e != '"' && e != '\\' && e != '/' && e != 'b' && e != 'f' && e != 'n' && e != 'r' && e != 't') {
+      } else if (e != '"' && e != '\\' && e != '/' && e != 'b' && e != 'f' && e != 'n' &&
+                 e != 'r' && e != 't') {
         return fail(Status::syntax);
       }
     }
-    out = Value{Kind::string, std::string_view(start, static_cast<std::size_t>(p_ - start)), escaped, false};
+    out = Value{Kind::string, std::string_view(start, static_cast<std::size_t>(p_ - start)),
+                escaped, false};
     return true;
   }
 
@@ -177,10 +187,12 @@ class Scanner {
       if (p_ == end_ || !is_digit(*p_)) return fail(Status::syntax);
       while (p_ != end_ && is_digit(*p_)) ++p_;
     }
-    out = Value{Kind::number, std::string_view(start, static_cast<std::size_t>(p_ - start)), false, integral};
+    out = Value{Kind::number, std::string_view(start, static_cast<std::size_t>(p_ - start)), false,
+                integral};
     // A number beyond double's range is refused, as common parsers (nlohmann among them)
     // refuse it: passing it on would hand recipients a message they cannot read.
-    if ((!integral || out.text.size() > 300) && overflows_double(out.text)) return fail(Status::syntax);
+    if ((!integral || out.text.size() > 300) && overflows_double(out.text))
+      return fail(Status::syntax);
     return true;
   }
 
@@ -213,8 +225,9 @@ class Scanner {
           ++p_;
           --depth;
           if (depth == 1 && pending != nullptr) {
-            pending->value = Value{close == '}' ? Kind::object : Kind::array,
-                                   std::string_view(value_start, static_cast<std::size_t>(p_ - value_start))};
+            pending->value =
+                Value{close == '}' ? Kind::object : Kind::array,
+                      std::string_view(value_start, static_cast<std::size_t>(p_ - value_start))};
           }
         } else if (stack[static_cast<std::size_t>(depth - 1)] == '{') {
           if (!key(depth, members, pending)) return false;
@@ -248,8 +261,9 @@ class Scanner {
         --depth;
         if (depth == 1 && pending != nullptr) {
           // A container member of the root just closed: find where it began.
-          pending->value.text = std::string_view(pending->value.text.data(),
-                                                 static_cast<std::size_t>(p_ - pending->value.text.data()));
+          pending->value.text =
+              std::string_view(pending->value.text.data(),
+                               static_cast<std::size_t>(p_ - pending->value.text.data()));
         }
       }
     }
@@ -381,7 +395,9 @@ std::string string_value(const Value& value) {
   return unescape(value.text.substr(1, value.text.size() - 2), value.escaped);
 }
 
-std::string key_value(const Member& member) { return unescape(member.key, member.key_escaped); }
+std::string key_value(const Member& member) {
+  return unescape(member.key, member.key_escaped);
+}
 
 std::optional<Integer> integer_value(const Value& value) {
   if (value.kind != Kind::number || !value.integral) return std::nullopt;

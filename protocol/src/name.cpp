@@ -17,7 +17,8 @@ constexpr bool is_name_char(char c) noexcept {
 }  // namespace
 
 bool is_valid_name(std::string_view name) noexcept {
-  return !name.empty() && name.size() <= kMaxNameLength && std::all_of(name.begin(), name.end(), is_name_char);
+  return !name.empty() && name.size() <= kMaxNameLength &&
+         std::all_of(name.begin(), name.end(), is_name_char);
 }
 
 bool is_reserved_name(std::string_view name) noexcept {

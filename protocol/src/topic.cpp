@@ -39,7 +39,8 @@ bool within_length(std::string_view text) noexcept {
 }  // namespace
 
 bool is_valid_topic(std::string_view topic) noexcept {
-  return within_length(topic) && for_each_token(topic, [](std::string_view token, std::size_t i, bool) {
+  return within_length(topic) &&
+         for_each_token(topic, [](std::string_view token, std::size_t i, bool) {
            return is_literal_token(token, i == 0);
          });
 }
@@ -67,7 +68,8 @@ bool is_system_topic(std::string_view topic) noexcept {
 }
 
 bool pattern_matches(std::string_view pattern, std::string_view topic) noexcept {
-  if (is_system_topic(topic) && !pattern.empty() && (pattern.front() == '*' || pattern.front() == '>')) {
+  if (is_system_topic(topic) && !pattern.empty() &&
+      (pattern.front() == '*' || pattern.front() == '>')) {
     return false;
   }
   while (true) {

@@ -19,9 +19,10 @@ int count_lines(const std::string& text) {
 TEST_CASE("help documents every flag and exits 0", "[config]") {
   const auto [code, output] = ServerProcess::run_to_exit({"--help"});
   CHECK(code == 0);
-  for (const char* flag : {"--listen", "--max-frame", "--max-subs", "--max-connections", "--ping-interval",
-                           "--ping-timeout", "--outbound-limit", "--rate", "--rate-burst", "--history",
-                           "--history-bytes", "--token", "--drain-timeout", "--log-level", "--log-format"}) {
+  for (const char* flag :
+       {"--listen", "--max-frame", "--max-subs", "--max-connections", "--ping-interval",
+        "--ping-timeout", "--outbound-limit", "--rate", "--rate-burst", "--history",
+        "--history-bytes", "--token", "--drain-timeout", "--log-level", "--log-format"}) {
     CAPTURE(flag);
     CHECK(output.find(flag) != std::string::npos);
   }
@@ -36,11 +37,22 @@ TEST_CASE("version prints the version", "[config]") {
 
 TEST_CASE("a bad flag value is refused with one line and exit code 2", "[config]") {
   const std::vector<std::vector<std::string>> cases = {
-      {"--max-frame", "lots"},       {"--max-frame", "10"},          {"--ping-interval", "5 parsecs"},
-      {"--ping-timeout", "0s"},      {"--drain-timeout", "-1s"},     {"--listen", "nowhere"},
-      {"--listen", "127.0.0.1:99999"}, {"--listen", "example.org:7878"}, {"--log-level", "loud"}, {"--log-format", "xml"},
-      {"--outbound-limit", "8XB"},   {"--max-subs", "0"},            {"--rate", "-1"},
-      {"--history", "many"},         {"--no-such-flag"},             {"--history-bytes", "1.5"},
+      {"--max-frame", "lots"},
+      {"--max-frame", "10"},
+      {"--ping-interval", "5 parsecs"},
+      {"--ping-timeout", "0s"},
+      {"--drain-timeout", "-1s"},
+      {"--listen", "nowhere"},
+      {"--listen", "127.0.0.1:99999"},
+      {"--listen", "example.org:7878"},
+      {"--log-level", "loud"},
+      {"--log-format", "xml"},
+      {"--outbound-limit", "8XB"},
+      {"--max-subs", "0"},
+      {"--rate", "-1"},
+      {"--history", "many"},
+      {"--no-such-flag"},
+      {"--history-bytes", "1.5"},
   };
   for (const auto& args : cases) {
     CAPTURE(args);
@@ -52,7 +64,8 @@ TEST_CASE("a bad flag value is refused with one line and exit code 2", "[config]
 }
 
 TEST_CASE("environment variables configure the server, units included", "[config]") {
-  ServerProcess server({{}, {"PARLEY_MAX_FRAME=2KiB", "PARLEY_PING_INTERVAL=2m", "PARLEY_MAX_SUBS=9"}});
+  ServerProcess server(
+      {{}, {"PARLEY_MAX_FRAME=2KiB", "PARLEY_PING_INTERVAL=2m", "PARLEY_MAX_SUBS=9"}});
   LineClient c(server.port());
   const json welcome = c.hello("env");
   CHECK(welcome["limits"] == json{{"max_frame", 2048}, {"max_subs", 9}, {"ping_interval_s", 120}});
@@ -83,7 +96,8 @@ TEST_CASE("json log format writes one JSON object per line", "[config]") {
 
 TEST_CASE("an address in use is a clear error and exit code 1", "[config]") {
   ServerProcess first;
-  const auto [code, output] = ServerProcess::run_to_exit({"--listen", "127.0.0.1:" + std::to_string(first.port())});
+  const auto [code, output] =
+      ServerProcess::run_to_exit({"--listen", "127.0.0.1:" + std::to_string(first.port())});
   CHECK(code == 1);
   CHECK(output.find("cannot serve") != std::string::npos);
 }

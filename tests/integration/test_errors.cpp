@@ -15,15 +15,19 @@ json error_for(LineClient& c, std::string_view raw_frame) {
   return c.expect({{"op", "error"}});
 }
 
-std::string nested(int depth) { return std::string(static_cast<std::size_t>(depth), '[') + std::string(static_cast<std::size_t>(depth), ']'); }
+std::string nested(int depth) {
+  return std::string(static_cast<std::size_t>(depth), '[') +
+         std::string(static_cast<std::size_t>(depth), ']');
+}
 
 }  // namespace
 
 TEST_CASE("malformed JSON is bad_json and the connection stays open", "[errors]") {
   ServerProcess server;
   LineClient c(server.port());
-  for (const std::string_view frame : {"{", "not json", "{\"op\":\"ping\",}", "[1,2]", "42", "\"op\"", "null", "true",
-                                       "{\"op\":\"ping\"} trailing", "   "}) {
+  for (const std::string_view frame :
+       {"{", "not json", "{\"op\":\"ping\",}", "[1,2]", "42", "\"op\"", "null", "true",
+        "{\"op\":\"ping\"} trailing", "   "}) {
     CAPTURE(frame);
     const json e = error_for(c, frame);
     CHECK(e["code"] == "bad_json");
@@ -36,9 +40,11 @@ TEST_CASE("malformed JSON is bad_json and the connection stays open", "[errors]"
 TEST_CASE("invalid UTF-8 is bad_json", "[errors]") {
   ServerProcess server;
   LineClient c(server.port());
-  CHECK(error_for(c, "{\"op\":\"pub\",\"topic\":\"t\",\"data\":\"\xff\xfe\"}")["code"] == "bad_json");
+  CHECK(error_for(c, "{\"op\":\"pub\",\"topic\":\"t\",\"data\":\"\xff\xfe\"}")["code"] ==
+        "bad_json");
   CHECK(error_for(c, "{\"op\":\"pub\",\"topic\":\"t\",\"data\":\"\xc3\"}")["code"] == "bad_json");
-  CHECK(error_for(c, "{\"op\":\"pub\",\"topic\":\"t\",\"data\":\"\xed\xa0\x80\"}")["code"] == "bad_json");
+  CHECK(error_for(c, "{\"op\":\"pub\",\"topic\":\"t\",\"data\":\"\xed\xa0\x80\"}")["code"] ==
+        "bad_json");
   c.expect_nothing();
 }
 

@@ -65,7 +65,8 @@ TEST_CASE("one byte over max_frame is frame_too_large and closes", "[framing]") 
 TEST_CASE("a frame split into one-byte writes", "[framing]") {
   ServerProcess server;
   LineClient c(server.port());
-  const std::string frame = R"({"op":"ping","id":"slow"})" "\n";
+  const std::string frame = R"({"op":"ping","id":"slow"})"
+                            "\n";
   for (char ch : frame) c.send_raw(std::string(1, ch));
   c.expect({{"op", "pong"}, {"id", "slow"}});
 }
@@ -93,7 +94,9 @@ TEST_CASE("frames sent before the client closes its side are all processed", "[f
   watcher.send({{"op", "sub"}, {"topic", "last"}, {"id", 1}});
   watcher.expect({{"op", "ok"}});
   LineClient c(server.port());
-  c.send_raw("{\"op\":\"pub\",\"topic\":\"last\",\"data\":1}\n{\"op\":\"ping\",\"id\":\"p1\"}\n{\"op\":\"ping\",\"id\":\"p2\"}");
+  c.send_raw(
+      "{\"op\":\"pub\",\"topic\":\"last\",\"data\":1}\n{\"op\":\"ping\",\"id\":\"p1\"}\n{\"op\":"
+      "\"ping\",\"id\":\"p2\"}");
   c.shutdown_write();
   const auto frames = c.read_until_closed();
   REQUIRE(frames.size() == 2);

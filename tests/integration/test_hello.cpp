@@ -38,7 +38,8 @@ TEST_CASE("a session without a name is guest-N, before and after hello", "[hello
 TEST_CASE("names follow the rules and can be retried after bad_name", "[hello]") {
   ServerProcess server;
   LineClient c(server.port());
-  for (const std::string& bad : std::vector<std::string>{"", "has space", "semi;colon", "ünï", std::string(33, 'a'), "guest-1", "GUEST-x"}) {
+  for (const std::string& bad : std::vector<std::string>{
+           "", "has space", "semi;colon", "ünï", std::string(33, 'a'), "guest-1", "GUEST-x"}) {
     c.send({{"op", "hello"}, {"name", bad}, {"id", 1}});
     c.expect({{"op", "error"}, {"code", "bad_name"}, {"id", 1}});
   }
@@ -105,7 +106,8 @@ TEST_CASE("hello checks protocol and echo types", "[hello]") {
   c.hello("a", {{"protocol", 1}, {"echo", false}});
 }
 
-TEST_CASE("with a token, only hello, ping and quit work before a successful hello", "[hello][auth]") {
+TEST_CASE("with a token, only hello, ping and quit work before a successful hello",
+          "[hello][auth]") {
   ServerProcess server({{"--token", "s3cret"}});
   SECTION("ops before hello are not_authenticated, ping and pong are fine") {
     LineClient c(server.port());

@@ -26,7 +26,8 @@ TEST_CASE("the server pings a quiet client and keeps it while it answers", "[liv
   }
 }
 
-TEST_CASE("a client that stays silent gets bye timeout, and its rooms hear it leave", "[liveness]") {
+TEST_CASE("a client that stays silent gets bye timeout, and its rooms hear it leave",
+          "[liveness]") {
   ServerProcess server({{"--ping-interval", "100ms", "--ping-timeout", "200ms"}});
   LineClient silent(server.port());
   silent.hello("silent");
@@ -72,7 +73,8 @@ TEST_CASE("partial lines are not activity", "[liveness]") {
   CHECK(frames.back()["reason"] == "timeout");
 }
 
-TEST_CASE("past max_connections a client gets server_full and a freed slot is reused", "[liveness][limits]") {
+TEST_CASE("past max_connections a client gets server_full and a freed slot is reused",
+          "[liveness][limits]") {
   ServerProcess server({{"--max-connections", "2", "--log-level", "debug"}});
   auto a = std::make_unique<LineClient>(server.port());
   a->hello("a");
@@ -93,7 +95,8 @@ TEST_CASE("past max_connections a client gets server_full and a freed slot is re
   d.hello("d");
 }
 
-TEST_CASE("running out of descriptors pauses accepting, and the server recovers", "[liveness][resources]") {
+TEST_CASE("running out of descriptors pauses accepting, and the server recovers",
+          "[liveness][resources]") {
   ServerProcess server({{"--log-level", "debug"}, {}, 48});
   std::vector<LineClient> clients;
   // The kernel completes handshakes the server cannot accept, so connect() keeps succeeding;

@@ -1,7 +1,7 @@
 // Load-shaped behaviour: a subscriber that stops reading is cut off without hurting
 // anyone, and a thousand connections are served at once.
-#include <catch2/catch.hpp>
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -11,8 +11,9 @@
 
 using namespace parley::test;
 
-TEST_CASE("a slow consumer is cut off while the publisher and others carry on and memory stays bounded",
-          "[load][slow_consumer]") {
+TEST_CASE(
+    "a slow consumer is cut off while the publisher and others carry on and memory stays bounded",
+    "[load][slow_consumer]") {
   ServerProcess server({{"--outbound-limit", "2MiB", "--history", "0"}});
   LineClient stalled(server.port());
   stalled.hello("stalled");
@@ -50,12 +51,14 @@ TEST_CASE("a slow consumer is cut off while the publisher and others carry on an
       const auto line = reader.recv_line(30s);
       if (!line) break;
       if (line->rfind(R"({"op":"presence")", 0) == 0) {
-        saw_leave = saw_leave || line->find(R"("name":"stalled","state":"leave")") != std::string::npos;
+        saw_leave =
+            saw_leave || line->find(R"("name":"stalled","state":"leave")") != std::string::npos;
         continue;
       }
       if (line->rfind(R"({"op":"msg")", 0) != 0) continue;
       const auto seq_at = line->rfind(R"("seq":)");
-      in_order = in_order && seq_at != std::string::npos && std::stol(line->substr(seq_at + 6)) == expected_seq;
+      in_order = in_order && seq_at != std::string::npos &&
+                 std::stol(line->substr(seq_at + 6)) == expected_seq;
       ++expected_seq;
       std::lock_guard lock(progress_mutex);
       ++received;
@@ -89,7 +92,8 @@ TEST_CASE("a slow consumer is cut off while the publisher and others carry on an
   // fitted in its queue, or just the close.
   const auto frames = stalled.read_until_closed(30s);
   bool saw_error = false;
-  for (const auto& f : frames) saw_error = saw_error || matches(f, {{"op", "error"}, {"code", "slow_consumer"}});
+  for (const auto& f : frames)
+    saw_error = saw_error || matches(f, {{"op", "error"}, {"code", "slow_consumer"}});
   CHECK(frames.size() < static_cast<std::size_t>(kMessages));
   INFO("stalled client read " << frames.size() << " frames before the close");
   CHECK((saw_error || frames.empty() || frames.back()["op"] == "msg"));

@@ -10,7 +10,8 @@ using namespace parley::test;
 
 namespace {
 
-LineClient subscriber(const ServerProcess& server, const std::string& name, const std::vector<std::string>& patterns) {
+LineClient subscriber(const ServerProcess& server, const std::string& name,
+                      const std::vector<std::string>& patterns) {
   LineClient c(server.port());
   c.hello(name);
   for (const auto& p : patterns) {
@@ -26,7 +27,8 @@ void publish(LineClient& c, const std::string& topic, const json& data) {
 }
 
 std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -39,8 +41,12 @@ TEST_CASE("msg frames carry topic, from, data, seq, ts and reply", "[pubsub]") {
   pub.hello("pub", {{"echo", false}});
   const auto before = now_ms();
   pub.send({{"op", "pub"}, {"topic", "orders.new"}, {"data", {{"n", 1}}}, {"reply", "inbox.pub"}});
-  const json m1 = sub.expect({{"op", "msg"}, {"topic", "orders.new"}, {"from", "pub"}, {"data", {{"n", 1}}},
-                              {"seq", 1}, {"reply", "inbox.pub"}});
+  const json m1 = sub.expect({{"op", "msg"},
+                              {"topic", "orders.new"},
+                              {"from", "pub"},
+                              {"data", {{"n", 1}}},
+                              {"seq", 1},
+                              {"reply", "inbox.pub"}});
   CHECK(m1["ts"].get<std::int64_t>() >= before - 1);
   CHECK(m1["ts"].get<std::int64_t>() <= now_ms() + 1);
   pub.send({{"op", "pub"}, {"topic", "orders.new"}, {"data", "two"}});
@@ -53,9 +59,10 @@ TEST_CASE("msg frames carry topic, from, data, seq, ts and reply", "[pubsub]") {
 TEST_CASE("data may be any JSON value and arrives unchanged", "[pubsub]") {
   ServerProcess server;
   LineClient c = subscriber(server, "c", {"d"});
-  const json values = json::array({nullptr, true, 0, -7, 12345678901234LL, 3.25, "text \"quoted\" \u00e9 \n",
-                                   json::array(), json::array({1, "a", nullptr}), json::object(),
-                                   json{{"deep", {{"er", {1, 2, {{"x", nullptr}}}}}}}});
+  const json values =
+      json::array({nullptr, true, 0, -7, 12345678901234LL, 3.25, "text \"quoted\" \u00e9 \n",
+                   json::array(), json::array({1, "a", nullptr}), json::object(),
+                   json{{"deep", {{"er", {1, 2, {{"x", nullptr}}}}}}}});
   for (const auto& v : values) {
     c.send({{"op", "pub"}, {"topic", "d"}, {"data", v}});
     CHECK(c.expect({{"op", "msg"}})["data"] == v);
@@ -147,7 +154,8 @@ TEST_CASE("unsub takes the pattern away and errors name what is missing", "[pubs
   CHECK_FALSE(e.contains("id"));
 }
 
-TEST_CASE("queue groups share messages round robin and plain subscribers get all", "[pubsub][groups]") {
+TEST_CASE("queue groups share messages round robin and plain subscribers get all",
+          "[pubsub][groups]") {
   ServerProcess server;
   std::vector<LineClient> workers;
   for (int i = 0; i < 3; ++i) {
@@ -216,7 +224,8 @@ TEST_CASE("tell reaches one session by name, case-insensitively", "[tell]") {
   alice.hello("alice");
   alice.send({{"op", "tell"}, {"to", "bOB"}, {"data", {{"x", 1}}}, {"id", 1}});
   alice.expect({{"op", "ok"}, {"id", 1}});
-  const json m = bob.expect({{"op", "msg"}, {"to", "Bob"}, {"from", "alice"}, {"data", {{"x", 1}}}});
+  const json m =
+      bob.expect({{"op", "msg"}, {"to", "Bob"}, {"from", "alice"}, {"data", {{"x", 1}}}});
   CHECK(m["ts"].is_number_integer());
   CHECK_FALSE(m.contains("topic"));
   alice.expect_nothing();  // no copy to the sender

@@ -41,7 +41,8 @@ TEST_CASE("a client that does not read cannot hold the drain past its timeout", 
   LineClient pub(server.port());
   const std::string payload(8000, 'z');
   std::string batch;
-  for (int i = 0; i < 4000; ++i) batch += R"({"op":"pub","topic":"fill","data":")" + payload + "\"}\n";
+  for (int i = 0; i < 4000; ++i)
+    batch += R"({"op":"pub","topic":"fill","data":")" + payload + "\"}\n";
   pub.send_raw(batch);  // ~32 MB queued for `stuck`, more than the socket buffers hold
   pub.expect_nothing();
   const auto started = std::chrono::steady_clock::now();

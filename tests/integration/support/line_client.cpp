@@ -42,7 +42,9 @@ LineClient::LineClient(unsigned short port) {
   setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
-LineClient::~LineClient() { close(); }
+LineClient::~LineClient() {
+  close();
+}
 
 LineClient::LineClient(LineClient&& other) noexcept
     : fd_(other.fd_),
@@ -59,7 +61,9 @@ void LineClient::close() {
   fd_ = -1;
 }
 
-void LineClient::send(const json& frame) { send_raw(frame.dump() + "\n"); }
+void LineClient::send(const json& frame) {
+  send_raw(frame.dump() + "\n");
+}
 
 void LineClient::send_raw(std::string_view bytes) {
   while (!bytes.empty()) {
@@ -75,7 +79,8 @@ void LineClient::send_raw(std::string_view bytes) {
 bool LineClient::fill(std::chrono::steady_clock::time_point deadline) {
   if (closed_) return false;
   while (true) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return false;
     pollfd p{fd_, POLLIN, 0};
     const int ready = poll(&p, 1, static_cast<int>(left.count()));
@@ -121,14 +126,17 @@ std::optional<json> LineClient::try_recv(std::chrono::milliseconds timeout) {
 
 json LineClient::recv(std::chrono::milliseconds timeout) {
   auto frame = try_recv(timeout);
-  if (!frame) throw std::runtime_error(closed_ ? "connection closed while waiting for a frame" : "no frame in time");
+  if (!frame)
+    throw std::runtime_error(closed_ ? "connection closed while waiting for a frame"
+                                     : "no frame in time");
   return *frame;
 }
 
 json LineClient::expect(const json& partial, std::chrono::milliseconds timeout) {
   const json frame = recv(timeout);
   if (!matches(frame, partial)) {
-    throw std::runtime_error("expected a frame matching " + partial.dump() + ", got " + frame.dump());
+    throw std::runtime_error("expected a frame matching " + partial.dump() + ", got " +
+                             frame.dump());
   }
   return frame;
 }
@@ -179,6 +187,8 @@ void LineClient::abort() {
   close();
 }
 
-void LineClient::shutdown_write() { ::shutdown(fd_, SHUT_WR); }
+void LineClient::shutdown_write() {
+  ::shutdown(fd_, SHUT_WR);
+}
 
 }  // namespace parley::test

@@ -6,9 +6,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <dirent.h>
 #include <cstdlib>
 #include <cstring>
-#include <dirent.h>
 #include <fstream>
 #include <regex>
 #include <stdexcept>
@@ -72,9 +72,8 @@ ServerProcess::ServerProcess(LaunchOptions options) {
   std::unique_lock lock(mutex_);
   const std::regex listening(R"(listening on [0-9.]+:([0-9]+))");
   std::smatch match;
-  const bool ready = log_grew_.wait_for(lock, 10s, [&] {
-    return std::regex_search(log_, match, listening) || log_closed_;
-  });
+  const bool ready = log_grew_.wait_for(
+      lock, 10s, [&] { return std::regex_search(log_, match, listening) || log_closed_; });
   if (!ready || match.empty()) {
     const std::string seen = log_;
     lock.unlock();
@@ -107,7 +106,9 @@ void ServerProcess::read_log() {
   log_grew_.notify_all();
 }
 
-void ServerProcess::signal(int signal_number) { kill(pid_, signal_number); }
+void ServerProcess::signal(int signal_number) {
+  kill(pid_, signal_number);
+}
 
 std::optional<int> ServerProcess::wait_exit(std::chrono::milliseconds timeout) {
   if (exit_code_) return exit_code_;
@@ -170,7 +171,8 @@ std::pair<int, std::string> ServerProcess::run_to_exit(const std::vector<std::st
   std::string output;
   char buffer[4096];
   ssize_t n = 0;
-  while ((n = read(fd, buffer, sizeof buffer)) > 0) output.append(buffer, static_cast<std::size_t>(n));
+  while ((n = read(fd, buffer, sizeof buffer)) > 0)
+    output.append(buffer, static_cast<std::size_t>(n));
   close(fd);
   int status = 0;
   waitpid(pid, &status, 0);

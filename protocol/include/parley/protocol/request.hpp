@@ -53,11 +53,26 @@ struct Ping {};
 struct Pong {};
 struct Quit {};
 
-using Request =
-    std::variant<Hello, Sub, Unsub, Pub, Join, Leave, Tell, Who, Topics, History, Stats, Ping, Pong, Quit>;
+using Request = std::variant<Hello, Sub, Unsub, Pub, Join, Leave, Tell, Who, Topics, History, Stats,
+                             Ping, Pong, Quit>;
 
 // The op names, in the variant's order.
-enum class Op { hello, sub, unsub, pub, join, leave, tell, who, topics, history, stats, ping, pong, quit };
+enum class Op {
+  hello,
+  sub,
+  unsub,
+  pub,
+  join,
+  leave,
+  tell,
+  who,
+  topics,
+  history,
+  stats,
+  ping,
+  pong,
+  quit
+};
 
 std::string_view to_string(Op op) noexcept;
 std::optional<Op> op_from_string(std::string_view name) noexcept;
