@@ -65,7 +65,7 @@ struct Bench {
 
 }  // namespace
 
-TEST_CASE("replies carry the id; without an id only own reply ops and errors come back",
+TEST_CASE("replies carry the id and without an id only own reply ops and errors come back",
           "[dispatch]") {
   Bench b;
   Client& c = b.client();

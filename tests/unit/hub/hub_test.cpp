@@ -240,7 +240,7 @@ TEST_CASE("tell: by folded name, to as registered, self once, no_such_user", "[h
   CHECK(b.hub.tell(amy, "nobody", "1", 7)->code == ErrorCode::no_such_user);
 }
 
-TEST_CASE("max_subs counts patterns and joins; a refused peer counts no delivery",
+TEST_CASE("max_subs counts patterns and joins and a refused peer counts no delivery",
           "[hub][limits]") {
   Bench b(HubLimits{2, 100, 1 << 20});
   const SessionId s = b.add("s");

@@ -37,7 +37,7 @@ TEST_CASE("history off keeps the counter but no messages", "[topic_store]") {
   CHECK(store.listed_count() == 0);
 }
 
-TEST_CASE("over the budget, least recently used topics go first; members keep a topic",
+TEST_CASE("over the budget least recently used topics go first but members keep a topic",
           "[topic_store]") {
   TopicStore store(10, 3000);
   Topic& room = store.touch("room");

@@ -172,7 +172,7 @@ TEST_CASE("sub, unsub and topics take patterns", "[decode]") {
   CHECK(fault_of(R"({"op":"topics","pattern":"a.>x"})") == ErrorCode::bad_topic);
 }
 
-TEST_CASE("pub: topic, any data, reply; $ topics forbidden", "[decode][pub]") {
+TEST_CASE("pub: topic, any data, reply, and $ topics forbidden", "[decode][pub]") {
   for (const std::string& data : std::vector<std::string>{"null", "0", "-1.5e-3", "\"s\"", "[]",
                                                           "{\"a\":[1,{\"b\":null}]}", "true"}) {
     CAPTURE(data);
