@@ -21,3 +21,7 @@ if(PARLEY_SANITIZE)
                                                      -fno-sanitize-recover=all -fno-omit-frame-pointer)
   target_link_options(parley_sanitizers INTERFACE -fsanitize=address,undefined)
 endif()
+# Fuzzer builds instrument the libraries for coverage; the fuzz targets link libFuzzer.
+if(PARLEY_BUILD_FUZZERS)
+  target_compile_options(parley_sanitizers INTERFACE -fsanitize=fuzzer-no-link)
+endif()

@@ -58,6 +58,13 @@ TEST_CASE("malformed frames are bad_json at the json stage", "[decode]") {
   }
 }
 
+TEST_CASE("bytes after the object, NUL included, are bad_json", "[decode][regression]") {
+  // Found by fuzz_decode: nlohmann accepts a NUL after a complete value; RFC 8259 does not.
+  CHECK(fault_of(std::string("{\"op\":\"sub\",\"topic\":\"a.*\",\"group\":\"g\"}\0\0", 40)) ==
+        ErrorCode::bad_json);
+  CHECK(fault_of(std::string("{\"op\":\"ping\"}\0", 14)) == ErrorCode::bad_json);
+}
+
 TEST_CASE("invalid UTF-8 and lone surrogates are bad_json", "[decode]") {
   for (const std::string& frame :
        {std::string("{\"op\":\"\xff\"}"), std::string("{\"op\":\"\xc3\"}"),

@@ -70,11 +70,17 @@ TEST_CASE("depth is bounded without recursion", "[json_scan]") {
 
 TEST_CASE("long strings with every byte class", "[json_scan]") {
   Document d;
-  std::string plain(1000, 'a');
-  REQUIRE(scan("\"" + plain + "\"", 128, d) == Status::ok);
-  CHECK(scan("\"" + plain + "\x01\"", 128, d) == Status::syntax);
-  CHECK(scan("\"" + plain + "\xff\"", 128, d) == Status::bad_utf8);
-  REQUIRE(scan("\"" + plain + "\\\"" + plain + "\"", 128, d) == Status::ok);
+  const std::string plain(1000, 'a');
+  // Each text outlives the checks on its document, whose slices point into it.
+  const std::string ok = "\"" + plain + "\"";
+  REQUIRE(scan(ok, 128, d) == Status::ok);
+  const std::string control = "\"" + plain + "\x01\"";
+  CHECK(scan(control, 128, d) == Status::syntax);
+  const std::string high = "\"" + plain + "\xff\"";
+  CHECK(scan(high, 128, d) == Status::bad_utf8);
+  const std::string escaped = "\"" + plain + "\\\"" + plain + "\"";
+  REQUIRE(scan(escaped, 128, d) == Status::ok);
   CHECK(string_value(d.root).size() == 2001);
-  CHECK(scan("\"" + plain, 128, d) == Status::syntax);
+  const std::string open = "\"" + plain;
+  CHECK(scan(open, 128, d) == Status::syntax);
 }
