@@ -19,11 +19,11 @@ struct ServerConfig {
   std::size_t max_connections = 50000;
   Duration ping_interval = std::chrono::seconds(30);
   Duration ping_timeout = std::chrono::seconds(30);
-  std::size_t outbound_limit = 8 * 1024 * 1024;
+  std::size_t outbound_limit = std::size_t{8} << 20;
   double rate = 0;        // publishes per second per session; 0 = unlimited
   double rate_burst = 0;  // 0 = one second's worth
   std::size_t history = 100;
-  std::size_t history_bytes = 64 * 1024 * 1024;
+  std::size_t history_bytes = std::size_t{64} << 20;
   std::optional<std::string> token;
   Duration drain_timeout = std::chrono::seconds(5);
   std::string log_level = "info";

@@ -20,9 +20,9 @@
 namespace parley::server {
 
 struct HubLimits {
-  std::size_t max_subs = 1000;                   // patterns subscribed plus topics joined
-  std::size_t history_per_topic = 100;           // 0 keeps no history
-  std::size_t history_bytes = 64 * 1024 * 1024;  // all topics together
+  std::size_t max_subs = 1000;                        // patterns subscribed plus topics joined
+  std::size_t history_per_topic = 100;                // 0 keeps no history
+  std::size_t history_bytes = std::size_t{64} << 20;  // all topics together
 };
 
 struct HubError {

@@ -20,8 +20,9 @@ using asio::experimental::as_tuple;
 
 // All sessions read through this one buffer: the loop has one thread and a read is split
 // into frames before the next await, so a quiet connection holds no read buffer at all.
-std::array<char, 64 * 1024>& shared_read_buffer() {
-  static std::array<char, 64 * 1024> buffer;
+constexpr std::size_t kReadBufferBytes = std::size_t{64} << 10;
+std::array<char, kReadBufferBytes>& shared_read_buffer() {
+  static std::array<char, kReadBufferBytes> buffer;
   return buffer;
 }
 
@@ -67,7 +68,7 @@ Session::~Session() {
   leave_hub();
 }
 
-void Session::start(std::shared_ptr<Session> session) {
+void Session::start(const std::shared_ptr<Session>& session) {
   spdlog::debug("session {} open from {} as {}", session->id(), session->peer_address_,
                 session->hub_.name_of(session->id()));
   std::error_code ec;

@@ -38,7 +38,7 @@ class Session final : public Peer, public std::enable_shared_from_this<Session> 
   Session& operator=(const Session&) = delete;
 
   // Runs the session's reader and writer until the connection ends.
-  static void start(std::shared_ptr<Session> session);
+  static void start(const std::shared_ptr<Session>& session);
 
   bool deliver(const SharedFrame& frame) override;
 

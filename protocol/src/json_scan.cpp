@@ -284,7 +284,7 @@ class Scanner {
       member.key_escaped = key_value.escaped;
       // Containers fill in their text when they close; their start is known now.
       member.value.kind = p_ != end_ && *p_ == '{' ? Kind::object : Kind::array;
-      member.value.text = std::string_view(p_, 0);
+      member.value.text = std::string_view(p_, p_);  // empty, but anchored where the value starts
       members->push_back(member);
       pending = &members->back();
     }
