@@ -114,9 +114,12 @@ class Chat {
     if (first)
       say("* joined #" + room + " (" +
           std::to_string(joined.value("members", json::array()).size()) + " here)");
-    for (const auto& m : joined.value("history", json::array())) show(m);
-    if (joined.value("recovered", true) == false)
+    if (joined.value("recovered", true) == false) {
       say("! some messages in #" + room + " were lost while away");
+      // The server lost that history (or restarted, and its seq with it): count afresh.
+      last_seq_[room] = 0;
+    }
+    for (const auto& m : joined.value("history", json::array())) show(m);
   }
 
   // Frames that are not replies: messages, presence, errors, pings.

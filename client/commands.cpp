@@ -33,7 +33,7 @@ asio::awaitable<int> one_request(CommonOptions options, json frame, OutputOption
   if (auto* failed = std::get_if<Failure>(&reply)) co_return report(*failed);
   const json& result = std::get<json>(reply);
   if (output.json) {
-    print_line(result.dump());
+    print_line(session.last_reply_line());
   } else {
     render(result);
   }

@@ -35,8 +35,8 @@ ParsedScript parse_script(const std::string& source);
 // "250ms", "2s", "1m"; empty when malformed.
 std::optional<std::chrono::milliseconds> parse_script_duration(const std::string& text);
 
-// True when every field of `partial` is in `actual` with an equal value (objects
-// recursively; arrays and scalars whole).
+// True when every field of `partial` is in `actual` with a matching value: objects
+// recursively, arrays element by element with the same length, scalars equal.
 bool json_matches(const nlohmann::json& actual, const nlohmann::json& partial);
 
 // Runs each file in turn against the server; prints a line per failure; the exit code.

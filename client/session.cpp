@@ -50,6 +50,7 @@ asio::awaitable<std::variant<json, Failure>> Session::request(json frame) {
       continue;
     }
     if (reply.value("op", "") == "error") co_return Failure{kServerError, describe_error(reply)};
+    last_reply_line_ = line;
     co_return reply;
   }
 }

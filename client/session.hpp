@@ -44,12 +44,15 @@ class Session {
   Connection& connection() { return connection_; }
   const CommonOptions& options() const { return options_; }
   const json& welcome() const { return welcome_; }
+  // The last reply exactly as the server sent it, for --json output.
+  const std::string& last_reply_line() const { return last_reply_line_; }
   std::function<void(const json&)> on_event = [](const json&) {};
 
  private:
   Connection connection_;
   CommonOptions options_;
   json welcome_;
+  std::string last_reply_line_;
   std::uint64_t next_id_ = 1;
 };
 
