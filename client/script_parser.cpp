@@ -29,14 +29,15 @@ std::string take_word(std::string& rest) {
 
 // Removes a trailing "within DURATION" and returns the duration, if there is one.
 std::optional<std::chrono::milliseconds> take_within(std::string& rest, bool& malformed) {
-  const auto at = rest.rfind(" within ");
+  const std::string padded = " " + rest;  // "within 1s" may also stand alone
+  const auto at = padded.rfind(" within ");
   if (at == std::string::npos) return std::nullopt;
-  const auto duration = parse_script_duration(trim(rest.substr(at + 8)));
+  const auto duration = parse_script_duration(trim(padded.substr(at + 8)));
   if (!duration) {
     malformed = true;
     return std::nullopt;
   }
-  rest = trim(rest.substr(0, at));
+  rest = trim(padded.substr(0, at));
   return duration;
 }
 
