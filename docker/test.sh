@@ -19,11 +19,11 @@ work=$(mktemp -d)
 step() { echo "container test: $* ($(($(date +%s) - started)) s)"; }
 quiet() { grep -v "unable to get systemd connection" || true; }
 cleanup() {
-  [ -n "${raw_pid:-}" ] && kill "$raw_pid" 2>/dev/null
+  if [ -n "${raw_pid:-}" ]; then kill "$raw_pid" 2>/dev/null || true; fi
   "$engine" rm -f "$server" >/dev/null 2>&1 || true
   "$engine" network rm -f "$network" >/dev/null 2>&1 || true
   "$engine" rmi -f "$tag" >/dev/null 2>&1 || true
-  rm -rf "$work"
+  rm -rf "$work" || true
 }
 trap cleanup EXIT
 fail() { echo "container test: FAILED: $*" >&2; "$engine" logs "$server" 2>&1 | quiet | tail -20 >&2; exit 1; }

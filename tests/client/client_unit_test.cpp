@@ -126,7 +126,8 @@ TEST_CASE("the line editor keeps UTF-8 whole and knows Ctrl-D", "[client][editor
   CHECK(e.render("# ") == "\r\x1b[K# ab\x1b[1D");
 }
 
-TEST_CASE("DATA is JSON when it parses and text otherwise and events read as lines", "[client][render]") {
+TEST_CASE("DATA is JSON when it parses and text otherwise and events read as lines",
+          "[client][render]") {
   CHECK(parse_data("42") == 42);
   CHECK(parse_data(R"({"a":[1]})") == json{{"a", {1}}});
   CHECK(parse_data("hello world") == "hello world");
