@@ -20,7 +20,7 @@ fi
 # -Wextra -Werror and the sanitizer build; everything else is tidied.
 echo "static: clang-tidy"
 mapfile -t sources < <(git ls-files 'protocol/*.cpp' 'server/*.cpp' 'client/*.cpp' |
-  xargs grep -L -E 'asio::awaitable|co_await|co_spawn|#include <asio|"(session|server|listener)\.hpp"' || true)
+  xargs grep -L -E 'asio::awaitable|co_await|co_spawn|#include <asio|"(session|server|listener|connection|script|commands|chat|input_lines)\.hpp"' || true)
 for f in "${sources[@]}"; do
   # GCC-only warning flags in the compile commands are not findings.
   if ! clang-tidy-14 -p "$build" --quiet --extra-arg=-Wno-unknown-warning-option "$f" 2>/dev/null; then

@@ -2,7 +2,7 @@
 #include <charconv>
 #include <sstream>
 
-#include "script.hpp"
+#include "script_parser.hpp"
 
 namespace parley::client {
 namespace {
