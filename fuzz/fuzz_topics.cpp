@@ -1,4 +1,6 @@
-// Topic and pattern validation and matching against a simple reference written here.
+// Topic and pattern validation and matching against a simple reference written here
+// (split on '.', compare token by token). Input: a pattern, a newline, a topic (the same
+// text serves as both when there is no newline).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -67,6 +69,17 @@ bool reference_match(const std::string& p, const std::string& t) {
   return pt.size() == tt.size();
 }
 
+bool reference_wildcard(const std::string& p) {
+  for (const auto& token : split(p)) {
+    if (token == "*" || token == ">") return true;
+  }
+  return false;
+}
+
+[[noreturn]] void fail() {
+  std::abort();
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -74,11 +87,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto cut = input.find('\n');
   const std::string pattern = input.substr(0, cut);
   const std::string topic = cut == std::string::npos ? pattern : input.substr(cut + 1);
-  if (is_valid_topic(topic) != reference_topic(topic)) std::abort();
-  if (is_valid_pattern(pattern) != reference_pattern(pattern)) std::abort();
-  if (is_valid_topic(pattern) && !is_valid_pattern(pattern)) std::abort();
-  if (is_valid_pattern(pattern) && is_valid_topic(topic)) {
-    if (pattern_matches(pattern, topic) != reference_match(pattern, topic)) std::abort();
+  if (is_valid_topic(topic) != reference_topic(topic)) fail();
+  const bool valid_pattern = is_valid_pattern(pattern);
+  if (valid_pattern != reference_pattern(pattern)) fail();
+  // Every topic is a pattern; a valid pattern is a topic exactly when it has no wildcard.
+  if (is_valid_topic(pattern) && !valid_pattern) fail();
+  if (valid_pattern) {
+    if (has_wildcard(pattern) != reference_wildcard(pattern)) fail();
+    if (is_valid_topic(pattern) == has_wildcard(pattern)) fail();
   }
+  if (is_system_topic(topic) != (!topic.empty() && topic[0] == '$')) fail();
+  if (valid_pattern && is_valid_topic(topic)) {
+    const bool match = pattern_matches(pattern, topic);
+    if (match != reference_match(pattern, topic)) fail();
+    // Without wildcards a pattern matches only the identical topic.
+    if (!has_wildcard(pattern) && match != (pattern == topic)) fail();
+  }
+  if (is_valid_topic(topic) && !pattern_matches(topic, topic)) fail();
   return 0;
 }

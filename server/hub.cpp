@@ -179,6 +179,7 @@ Status Hub::join(SessionId id, const std::string& topic_name, int history,
   }
   out.members = member_names(topic);
   out.history.clear();
+  out.recovered.reset();
   if (since) {
     for (const Retained& r : topic.history) {
       if (r.seq > *since) out.history.push_back(r.line());

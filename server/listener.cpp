@@ -25,7 +25,7 @@ Listener::Listener(asio::io_context& io, const asio::ip::tcp::endpoint& endpoint
 }
 
 void Listener::start() {
-  asio::co_spawn(acceptor_.get_executor(), accept_loop(), [](std::exception_ptr error) {
+  asio::co_spawn(acceptor_.get_executor(), accept_loop(), [](const std::exception_ptr& error) {
     if (!error) return;
     try {
       std::rethrow_exception(error);

@@ -3,7 +3,6 @@
 #include "parley/protocol/frames.hpp"
 
 #include <charconv>
-#include <limits>
 
 #include "parley/protocol/json_scan.hpp"
 #include "parley/protocol/name.hpp"
@@ -92,6 +91,20 @@ class Fields {
     return integer->magnitude;
   }
 
+  // A non-negative integer of any size, capped at `cap`: asking for more than the server
+  // keeps is not an error, whatever the number's magnitude.
+  int optional_capped_count(std::string_view key, int cap) const {
+    const Value* value = find(key);
+    if (value == nullptr) return 0;
+    const bool integral = value->kind == Kind::number && value->integral;
+    // Empty for integers past 64 bits, whose sign is then read from the text.
+    const auto integer = integral ? json_scan::integer_value(*value) : std::nullopt;
+    if (!integral || (integer ? integer->negative : value->text.front() == '-'))
+      bad_field(key, "a non-negative integer");
+    if (!integer || integer->magnitude > static_cast<std::uint64_t>(cap)) return cap;
+    return static_cast<int>(integer->magnitude);
+  }
+
   std::string required_data(std::string_view key) const {
     const Value* value = find_any(key);
     if (value == nullptr) bad_field(key, "present (any JSON value)");
@@ -177,9 +190,7 @@ void decode_pub(const Fields& f, Request& out) {
 void decode_join(const Fields& f, Request& out) {
   Join join;
   join.topic = f.required_string("topic");
-  const auto history = f.optional_integer("history", 0, std::numeric_limits<std::int64_t>::max(),
-                                          "a non-negative integer");
-  join.history = static_cast<int>(std::min<std::int64_t>(history.value_or(0), kMaxHistoryLimit));
+  join.history = f.optional_capped_count("history", kMaxHistoryLimit);
   join.since = f.optional_seq("since");
   check_topic("topic", join.topic);
   check_not_system("topic", join.topic);

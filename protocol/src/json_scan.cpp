@@ -207,7 +207,15 @@ class Scanner {
     if (p_ == end_) return fail(Status::syntax);
     if (*p_ != '{' && *p_ != '[') return scalar(out);
 
-    std::array<char, 130> stack{};  // open containers: '{' or '['
+    // Open containers, '{' or '['. The protocol's depth fits the inline array; a caller
+    // asking for more gets a heap stack rather than writes past the array.
+    std::array<char, kInlineDepth> inline_stack{};
+    std::vector<char> heap_stack;
+    char* stack = inline_stack.data();
+    if (max_depth_ > static_cast<int>(kInlineDepth)) {
+      heap_stack.resize(static_cast<std::size_t>(max_depth_));
+      stack = heap_stack.data();
+    }
     int depth = 0;
     const char* start = p_;
     Member* pending = nullptr;  // the root member whose value is being scanned
@@ -216,8 +224,8 @@ class Scanner {
       if (p_ == end_) return fail(Status::syntax);
       const char* value_start = p_;
       if (*p_ == '{' || *p_ == '[') {
-        if (depth == max_depth_) return fail(Status::too_deep);
-        stack[static_cast<std::size_t>(depth++)] = *p_;
+        if (depth >= max_depth_) return fail(Status::too_deep);
+        stack[depth++] = *p_;
         const char close = *p_ == '{' ? '}' : ']';
         ++p_;
         skip_space();
@@ -229,7 +237,7 @@ class Scanner {
                 Value{close == '}' ? Kind::object : Kind::array,
                       std::string_view(value_start, static_cast<std::size_t>(p_ - value_start))};
           }
-        } else if (stack[static_cast<std::size_t>(depth - 1)] == '{') {
+        } else if (stack[depth - 1] == '{') {
           if (!key(depth, members, pending)) return false;
           continue;
         } else {
@@ -249,7 +257,7 @@ class Scanner {
         }
         skip_space();
         if (p_ == end_) return fail(Status::syntax);
-        const char open = stack[static_cast<std::size_t>(depth - 1)];
+        const char open = stack[depth - 1];
         if (*p_ == ',') {
           ++p_;
           skip_space();
@@ -309,6 +317,7 @@ class Scanner {
     }
   }
 
+  static constexpr std::size_t kInlineDepth = 128;
   const char* p_;
   const char* end_;
   int max_depth_;

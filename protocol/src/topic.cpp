@@ -1,5 +1,7 @@
 #include "parley/protocol/topic.hpp"
 
+#include <algorithm>
+
 namespace parley::protocol {
 namespace {
 
@@ -11,11 +13,7 @@ constexpr bool is_token_char(char c) noexcept {
 // A literal token; the first token of a topic may carry a leading '$'.
 bool is_literal_token(std::string_view token, bool first) noexcept {
   if (first && !token.empty() && token.front() == '$') token.remove_prefix(1);
-  if (token.empty()) return false;
-  for (char c : token) {
-    if (!is_token_char(c)) return false;
-  }
-  return true;
+  return !token.empty() && std::all_of(token.begin(), token.end(), is_token_char);
 }
 
 // Calls visit(token, index, is_last) for each '.'-separated token; stops when it returns false.

@@ -1,5 +1,7 @@
 #pragma once
-// A Peer that records what the hub sends it, parsed, and can refuse like a cut-off session.
+// A Peer that records what the hub sends it, parsed, and can refuse like a session that is
+// being cut off. Every frame it accepts must be one JSON object on one line.
+#include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -11,8 +13,15 @@ namespace parley::test {
 class FakePeer final : public server::Peer {
  public:
   bool deliver(const server::SharedFrame& frame) override {
+    ++offered;
     if (refuse) return false;
-    frames.push_back(nlohmann::json::parse(*frame));
+    REQUIRE(frame != nullptr);
+    REQUIRE_FALSE(frame->empty());
+    CHECK(frame->back() == '\n');
+    CHECK(frame->find('\n') == frame->size() - 1);
+    nlohmann::json parsed = nlohmann::json::parse(*frame);
+    CHECK(parsed.is_object());
+    frames.push_back(std::move(parsed));
     raw.push_back(frame);
     return true;
   }
@@ -23,9 +32,17 @@ class FakePeer final : public server::Peer {
     raw.clear();
     return out;
   }
+  // The ops of what was received so far, then forgotten.
+  std::vector<std::string> take_ops() {
+    std::vector<std::string> ops;
+    for (const auto& frame : take()) ops.push_back(frame.at("op").get<std::string>());
+    return ops;
+  }
+
   std::vector<nlohmann::json> frames;
   std::vector<server::SharedFrame> raw;
-  bool refuse = false;
+  bool refuse = false;  // answer every deliver() with false, as a cut-off session does
+  int offered = 0;      // deliver() calls, refused ones included
 };
 
 }  // namespace parley::test

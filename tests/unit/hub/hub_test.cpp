@@ -1,6 +1,11 @@
-// The hub with fake peers: names, delivery rules, groups, rooms, history, tell, limits.
+// The hub with fake peers: names, delivery rules, queue groups, rooms, history, topics,
+// tell, disconnects, limits and counters.
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <cstdint>
 #include <memory>
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -8,19 +13,55 @@
 #include "hub.hpp"
 
 using namespace parley::server;
+using parley::protocol::ErrorCode;
 using parley::test::FakePeer;
 using json = nlohmann::json;
-using parley::protocol::ErrorCode;
+using Names = std::vector<std::string>;
+using Seqs = std::vector<std::uint64_t>;
 
 namespace {
 
+// What join returned, parsed at once (JoinView's history lines live only until the next
+// hub call).
+struct Joined {
+  Names members;
+  std::vector<json> history;
+  std::optional<bool> recovered;
+  Seqs seqs() const {
+    Seqs out;
+    for (const auto& m : history) out.push_back(m.at("seq").get<std::uint64_t>());
+    return out;
+  }
+};
+
+Seqs seqs_of(const std::vector<json>& frames) {
+  Seqs out;
+  for (const auto& f : frames) out.push_back(f.at("seq").get<std::uint64_t>());
+  return out;
+}
+
+Seqs seqs_of(const std::vector<std::string_view>& lines) {
+  Seqs out;
+  for (auto line : lines) out.push_back(json::parse(line).at("seq").get<std::uint64_t>());
+  return out;
+}
+
+json presence(const std::string& topic, const std::string& name, const std::string& state) {
+  return {{"op", "presence"}, {"topic", topic}, {"name", name}, {"state", state}};
+}
+
 struct Bench {
   explicit Bench(HubLimits limits = {}) : hub(limits) {}
-  SessionId add(const std::string& name = "") {
+
+  // Connects a fake peer; greets it when a name is given or echo is off.
+  SessionId add(const std::string& name = "", bool echo = true) {
     peers.push_back(std::make_unique<FakePeer>());
     const SessionId id = hub.connect(*peers.back());
-    if (!name.empty()) REQUIRE_FALSE(hub.greet(id, name, true));
     ids.push_back(id);
+    if (!name.empty() || !echo) {
+      const auto name_arg = name.empty() ? std::nullopt : std::optional<std::string>(name);
+      REQUIRE_FALSE(hub.greet(id, name_arg, echo));
+    }
     return id;
   }
   FakePeer& peer(SessionId id) {
@@ -29,9 +70,29 @@ struct Bench {
     }
     throw std::logic_error("no such peer");
   }
-  std::uint64_t pub(SessionId from, const std::string& topic, const std::string& data = "1") {
-    return hub.publish(from, topic, data, std::nullopt, 1000);
+  std::uint64_t pub(SessionId from, const std::string& topic, const std::string& data = "1",
+                    std::int64_t ts = 1000) {
+    return hub.publish(from, topic, data, std::nullopt, ts);
   }
+  void sub(SessionId id, const std::string& pattern,
+           const std::optional<std::string>& group = std::nullopt) {
+    REQUIRE_FALSE(hub.subscribe(id, pattern, group));
+  }
+  Joined join(SessionId id, const std::string& topic, int history = 0,
+              std::optional<std::uint64_t> since = std::nullopt) {
+    JoinView view;
+    REQUIRE_FALSE(hub.join(id, topic, history, since, view));
+    Joined out{view.members, {}, view.recovered};
+    for (auto line : view.history) out.history.push_back(json::parse(line));
+    return out;
+  }
+  // How many frames each of `who` has received, each list then forgotten.
+  std::vector<std::size_t> counts(std::initializer_list<SessionId> who) {
+    std::vector<std::size_t> out;
+    for (SessionId id : who) out.push_back(peer(id).take().size());
+    return out;
+  }
+
   Hub hub;
   std::vector<std::unique_ptr<FakePeer>> peers;
   std::vector<SessionId> ids;
@@ -39,220 +100,782 @@ struct Bench {
 
 }  // namespace
 
-TEST_CASE("guest names, renames and case-insensitive uniqueness", "[hub][names]") {
+// ---------------------------------------------------------------------------------- names
+
+TEST_CASE("sessions start as guest-N, numbered in connection order, never reused", "[hub][names]") {
   Bench b;
   const SessionId a = b.add();
   const SessionId c = b.add();
+  CHECK(a != c);
+  CHECK(b.hub.contains(a));
   CHECK(b.hub.name_of(a) == "guest-1");
   CHECK(b.hub.name_of(c) == "guest-2");
+  b.hub.disconnect(a);
+  CHECK_FALSE(b.hub.contains(a));
+  const SessionId d = b.add();
+  CHECK(d != a);
+  CHECK(b.hub.name_of(d) == "guest-3");
+  CHECK(b.hub.session_count() == 2);
+  CHECK(b.hub.counters().sessions_total == 3);
+  CHECK_THROWS_AS(b.hub.name_of(a), std::logic_error);
+}
+
+TEST_CASE("greet renames, keeps the guest name without one, and sets echo", "[hub][names]") {
+  Bench b;
+  const SessionId a = b.add();
+  CHECK_FALSE(b.hub.greet(a, std::nullopt, false));
+  CHECK(b.hub.name_of(a) == "guest-1");
+  b.sub(a, "t");
+  b.pub(a, "t");
+  CHECK(b.peer(a).take().empty());  // echo is off
   CHECK_FALSE(b.hub.greet(a, std::string("Alice"), true));
   CHECK(b.hub.name_of(a) == "Alice");
-  const auto taken = b.hub.greet(c, std::string("aLICE"), true);
-  REQUIRE(taken);
-  CHECK(taken->code == ErrorCode::name_taken);
-  CHECK_FALSE(b.hub.greet(c, std::nullopt, true));  // keeps guest-2
-  CHECK(b.hub.name_of(c) == "guest-2");
-  b.hub.disconnect(a);
-  CHECK_FALSE(b.hub.greet(c, std::string("alice"), true));
-}
-
-TEST_CASE("wildcards, at-most-once and echo", "[hub][delivery]") {
-  Bench b;
-  const SessionId s = b.add("s");
-  const SessionId quiet = b.add();
-  REQUIRE_FALSE(b.hub.greet(quiet, std::string("quiet"), false));
-  for (const char* p : {"a.*", "a.>", ">", "a.b"})
-    REQUIRE_FALSE(b.hub.subscribe(s, p, std::nullopt));
-  JoinView view;
-  REQUIRE_FALSE(b.hub.join(s, "a.b", 0, std::nullopt, view));
-  REQUIRE_FALSE(b.hub.subscribe(quiet, "a.b", std::nullopt));
-  CHECK(b.pub(s, "a.b") == 1);
-  CHECK(b.peer(s).take().size() == 1);  // once, echo on
-  CHECK(b.peer(quiet).take().size() == 1);
-  b.pub(quiet, "a.b", "\"mine\"");
-  CHECK(b.peer(quiet).take().empty());  // echo off
-  const auto got = b.peer(s).take();
+  b.pub(a, "t");
+  const auto got = b.peer(a).take();
   REQUIRE(got.size() == 1);
-  CHECK(got[0] == json{{"op", "msg"},
-                       {"topic", "a.b"},
-                       {"from", "quiet"},
-                       {"data", "mine"},
-                       {"seq", 2},
-                       {"ts", 1000}});
-  CHECK(b.hub.counters().msgs_in == 2);
-  CHECK(b.hub.counters().msgs_out == 3);
+  CHECK(got[0]["from"] == "Alice");
 }
 
-TEST_CASE("reply passes through and seq counts per topic", "[hub][delivery]") {
+TEST_CASE("names are unique case-insensitively and spelled as given", "[hub][names]") {
+  Bench b;
+  const SessionId a = b.add("Alice");
+  const SessionId c = b.add();
+  for (const char* other : {"alice", "ALICE", "aLiCe", "Alice"}) {
+    const Status taken = b.hub.greet(c, std::string(other), true);
+    REQUIRE(taken);
+    CHECK(taken->code == ErrorCode::name_taken);
+    CHECK_FALSE(taken->message.empty());
+    CHECK(b.hub.name_of(c) == "guest-2");  // a refused greet changes nothing
+  }
+  // The owner may change the case of its own name.
+  CHECK_FALSE(b.hub.greet(a, std::string("ALICE"), true));
+  CHECK(b.hub.name_of(a) == "ALICE");
+  // Guest names are taken too.
+  CHECK(b.hub.greet(a, std::string("GUEST-2"), true)->code == ErrorCode::name_taken);
+  // Names differing in more than case are distinct.
+  CHECK_FALSE(b.hub.greet(c, std::string("Alice_"), true));
+}
+
+TEST_CASE("a name is freed by a rename and by a disconnect", "[hub][names]") {
+  Bench b;
+  const SessionId a = b.add("alice");
+  const SessionId c = b.add();
+  const SessionId d = b.add();
+  REQUIRE_FALSE(b.hub.greet(a, std::string("bob"), true));
+  CHECK_FALSE(b.hub.greet(c, std::string("Alice"), true));
+  b.hub.disconnect(c);
+  CHECK_FALSE(b.hub.greet(d, std::string("ALICE"), true));
+  CHECK(b.hub.name_of(d) == "ALICE");
+  CHECK(b.hub.tell(a, "guest-2", "1", 1)->code == ErrorCode::no_such_user);  // c's old name
+}
+
+// -------------------------------------------------------------------------- subscriptions
+
+TEST_CASE("sub and unsub: the exact pattern, not_subscribed, whatever the group", "[hub][subs]") {
   Bench b;
   const SessionId s = b.add("s");
-  REQUIRE_FALSE(b.hub.subscribe(s, ">", std::nullopt));
-  b.hub.publish(s, "x", "1", std::string_view("in.s"), 5);
-  b.pub(s, "x");
-  b.pub(s, "y");
-  const auto got = b.peer(s).take();
-  REQUIRE(got.size() == 3);
-  CHECK(got[0]["reply"] == "in.s");
-  CHECK(got[1]["seq"] == 2);
-  CHECK_FALSE(got[1].contains("reply"));
-  CHECK(got[2]["seq"] == 1);
+  b.sub(s, "a.*");
+  b.sub(s, "b", std::string("g"));
+  CHECK(b.hub.patterns_of(s) == Names{"a.*", "b"});
+  CHECK(b.hub.subscription_count() == 2);
+  const Status other = b.hub.unsubscribe(s, "a.>");  // matches the same topics, other pattern
+  REQUIRE(other);
+  CHECK(other->code == ErrorCode::not_subscribed);
+  CHECK_FALSE(other->message.empty());
+  CHECK(b.hub.unsubscribe(s, "a.x")->code == ErrorCode::not_subscribed);
+  CHECK_FALSE(b.hub.unsubscribe(s, "b"));  // group or not
+  CHECK_FALSE(b.hub.unsubscribe(s, "a.*"));
+  CHECK(b.hub.unsubscribe(s, "a.*")->code == ErrorCode::not_subscribed);
+  CHECK(b.hub.patterns_of(s).empty());
+  CHECK(b.hub.subscription_count() == 0);
+  CHECK(b.hub.index().node_count() == 1);
+  b.pub(s, "a.x");
+  b.pub(s, "b");
+  CHECK(b.peer(s).take().empty());
 }
 
-TEST_CASE("queue groups: one member per message, in turn, echo-off publisher skipped",
+TEST_CASE("a second sub to a pattern replaces its group", "[hub][subs][groups]") {
+  Bench b;
+  const SessionId w1 = b.add("w1");
+  const SessionId w2 = b.add("w2");
+  const SessionId p = b.add("p");
+  b.sub(w1, "jobs", std::string("g"));
+  b.sub(w2, "jobs", std::string("g"));
+  SECTION("from a group to plain: w2 now gets everything, w1 every g turn") {
+    b.sub(w2, "jobs");
+    for (int i = 0; i < 4; ++i) b.pub(p, "jobs");
+    CHECK(b.counts({w1, w2}) == std::vector<std::size_t>{4, 4});
+  }
+  SECTION("from one group to another: each group is served alone") {
+    b.sub(w2, "jobs", std::string("h"));
+    for (int i = 0; i < 4; ++i) b.pub(p, "jobs");
+    CHECK(b.counts({w1, w2}) == std::vector<std::size_t>{4, 4});
+  }
+  SECTION("the same group again: still shared") {
+    b.sub(w2, "jobs", std::string("g"));
+    for (int i = 0; i < 4; ++i) b.pub(p, "jobs");
+    CHECK(b.counts({w1, w2}) == std::vector<std::size_t>{2, 2});
+  }
+  CHECK(b.hub.subscription_count() == 2);
+  CHECK(b.hub.patterns_of(w2) == Names{"jobs"});
+}
+
+TEST_CASE("a session gets a message at most once however many subs and joins match",
+          "[hub][delivery]") {
+  Bench b;
+  const SessionId s = b.add("s");
+  const SessionId other = b.add("other");
+  for (const char* p : {"a.*", "a.>", ">", "a.b", "*.b", "*.*"}) b.sub(s, p);
+  b.sub(s, "a.b.>");  // does not match
+  b.join(s, "a.b");
+  b.sub(other, "a.b", std::string("g"));
+  b.join(other, "a.b");
+  b.peer(s).take();  // other's presence
+  CHECK(b.pub(s, "a.b") == 1);
+  CHECK(b.pub(other, "a.b") == 2);
+  CHECK(seqs_of(b.peer(s).take()) == Seqs{1, 2});
+  CHECK(seqs_of(b.peer(other).take()) == Seqs{1, 2});
+  CHECK(b.hub.counters().msgs_out == 4);
+}
+
+TEST_CASE("with echo off a publisher gets none of its own messages, others do", "[hub][delivery]") {
+  Bench b;
+  const SessionId quiet = b.add("quiet", false);
+  const SessionId loud = b.add("loud");
+  for (SessionId s : {quiet, loud}) {
+    b.sub(s, "t");
+    b.sub(s, ">");
+    b.join(s, "t");
+  }
+  b.peer(quiet).take();
+  b.pub(quiet, "t");
+  b.pub(loud, "t");
+  CHECK(b.peer(quiet).take().size() == 1);  // loud's
+  CHECK(b.peer(loud).take().size() == 2);   // both, its own included
+}
+
+TEST_CASE("msg frames: seq per topic from 1, ts, from, data as given, reply passed through",
+          "[hub][delivery]") {
+  Bench b;
+  const SessionId s = b.add("sender");
+  b.sub(s, ">");
+  CHECK(b.pub(s, "x", R"({"k":[1,2,{"n":null}],"s":"a\"b"})", 1700000000123) == 1);
+  CHECK(b.hub.publish(s, "x", "\"two\"", std::string_view("inbox.sender"), 5) == 2);
+  CHECK(b.pub(s, "y", "3") == 1);
+  CHECK(b.pub(s, "x.y", "4") == 1);
+  CHECK(b.pub(s, "x", "5") == 3);
+  const auto got = b.peer(s).take();
+  REQUIRE(got.size() == 5);
+  CHECK(got[0] == json{{"op", "msg"},
+                       {"topic", "x"},
+                       {"from", "sender"},
+                       {"data", {{"k", {1, 2, {{"n", nullptr}}}}, {"s", "a\"b"}}},
+                       {"seq", 1},
+                       {"ts", 1700000000123}});
+  CHECK_FALSE(got[0].contains("reply"));
+  CHECK(got[1] == json{{"op", "msg"},
+                       {"topic", "x"},
+                       {"from", "sender"},
+                       {"data", "two"},
+                       {"seq", 2},
+                       {"ts", 5},
+                       {"reply", "inbox.sender"}});
+  CHECK(got[2]["topic"] == "y");
+  CHECK(got[3]["topic"] == "x.y");
+  CHECK(got[4]["seq"] == 3);
+}
+
+TEST_CASE("one frame is shared by every recipient", "[hub][delivery]") {
+  Bench b;
+  const SessionId a = b.add("a");
+  const SessionId c = b.add("c");
+  b.sub(a, "t");
+  b.sub(c, "t");
+  b.pub(a, "t");
+  REQUIRE(b.peer(a).raw.size() == 1);
+  REQUIRE(b.peer(c).raw.size() == 1);
+  CHECK(b.peer(a).raw[0] == b.peer(c).raw[0]);
+}
+
+// ---------------------------------------------------------------------------- queue groups
+
+TEST_CASE("a queue group gives each message to exactly one member, in turn", "[hub][groups]") {
+  Bench b;
+  const SessionId w1 = b.add("w1");
+  const SessionId w2 = b.add("w2");
+  const SessionId w3 = b.add("w3");
+  const SessionId h = b.add("h");
+  const SessionId wide = b.add("wide");
+  const SessionId p = b.add("p");
+  for (SessionId w : {w1, w2, w3}) b.sub(w, "jobs.*", std::string("g"));
+  b.sub(h, "jobs.*", std::string("h"));     // another group on the pattern
+  b.sub(wide, "jobs.>", std::string("g"));  // same name, another pattern: another group
+  std::vector<std::string> order;
+  for (int i = 0; i < 6; ++i) {
+    b.pub(p, "jobs.x", std::to_string(i));
+    std::size_t receivers = 0;
+    for (SessionId w : {w1, w2, w3}) {
+      const auto got = b.peer(w).take();
+      if (!got.empty()) order.push_back(b.hub.name_of(w));
+      receivers += got.size();
+    }
+    CHECK(receivers == 1);
+    CHECK(b.peer(h).take().size() == 1);
+    CHECK(b.peer(wide).take().size() == 1);
+  }
+  CHECK(order == Names{"w1", "w2", "w3", "w1", "w2", "w3"});
+  CHECK(b.hub.counters().msgs_out == 18);
+}
+
+TEST_CASE("a queue group skips an echo-off publisher, an echo-on one takes its turn",
+          "[hub][groups]") {
+  Bench b;
+  const SessionId boss = b.add("boss", false);
+  const SessionId w1 = b.add("w1");
+  const SessionId w2 = b.add("w2");
+  for (SessionId s : {boss, w1, w2}) b.sub(s, "jobs", std::string("g"));
+  for (int i = 0; i < 6; ++i) b.pub(boss, "jobs");
+  CHECK(b.counts({boss, w1, w2}) == std::vector<std::size_t>{0, 3, 3});
+  // Alone in its group with echo off, nobody gets it.
+  Bench alone;
+  const SessionId only = alone.add("only", false);
+  alone.sub(only, "jobs", std::string("g"));
+  alone.pub(only, "jobs");
+  CHECK(alone.peer(only).take().empty());
+  // With echo on the publisher is a member like any other.
+  Bench echo;
+  const SessionId e = echo.add("e");
+  const SessionId f = echo.add("f");
+  echo.sub(e, "jobs", std::string("g"));
+  echo.sub(f, "jobs", std::string("g"));
+  for (int i = 0; i < 4; ++i) echo.pub(e, "jobs");
+  CHECK(echo.counts({e, f}) == std::vector<std::size_t>{2, 2});
+}
+
+TEST_CASE("plain subscribers of a grouped pattern still get every message", "[hub][groups]") {
+  Bench b;
+  const SessionId w1 = b.add("w1");
+  const SessionId w2 = b.add("w2");
+  const SessionId plain = b.add("plain");
+  const SessionId member = b.add("member");
+  b.sub(w1, "jobs", std::string("g"));
+  b.sub(w2, "jobs", std::string("g"));
+  b.sub(plain, "jobs");
+  b.join(member, "jobs");
+  for (int i = 0; i < 5; ++i) b.pub(plain, "jobs");
+  CHECK(b.counts({w1, w2, plain, member}) == std::vector<std::size_t>{3, 2, 5, 5});
+}
+
+TEST_CASE("a group member that also matches plainly gets each message once", "[hub][groups]") {
+  Bench b;
+  const SessionId w1 = b.add("w1");
+  const SessionId w2 = b.add("w2");
+  const SessionId p = b.add("p");
+  b.sub(w1, "jobs", std::string("g"));
+  b.sub(w2, "jobs", std::string("g"));
+  b.sub(w1, ">");
+  for (int i = 0; i < 4; ++i) b.pub(p, "jobs");
+  CHECK(seqs_of(b.peer(w1).take()) == Seqs{1, 2, 3, 4});
+  // w1's turns pass without a second copy (docs/protocol.md): w2 gets its own turns only.
+  CHECK(seqs_of(b.peer(w2).take()) == Seqs{2, 4});
+}
+
+TEST_CASE("members leaving a group hand their turns to the rest, nothing is lost",
           "[hub][groups]") {
   Bench b;
   const SessionId w1 = b.add("w1");
   const SessionId w2 = b.add("w2");
-  const SessionId other = b.add("other");
-  const SessionId boss = b.add();
-  REQUIRE_FALSE(b.hub.greet(boss, std::string("boss"), false));
-  for (SessionId w : {w1, w2, boss}) REQUIRE_FALSE(b.hub.subscribe(w, "jobs", std::string("g")));
-  REQUIRE_FALSE(b.hub.subscribe(other, "jobs", std::string("h")));
-  for (int i = 0; i < 6; ++i) b.pub(boss, "jobs");
-  CHECK(b.peer(w1).take().size() == 3);
-  CHECK(b.peer(w2).take().size() == 3);
-  CHECK(b.peer(boss).take().empty());
-  CHECK(b.peer(other).take().size() == 6);
-  // Re-subscribing replaces the group; unsub removes it whatever the group.
-  REQUIRE_FALSE(b.hub.subscribe(w2, "jobs", std::nullopt));
-  for (int i = 0; i < 2; ++i) b.pub(boss, "jobs");
-  CHECK(b.peer(w1).take().size() == 2);
-  CHECK(b.peer(w2).take().size() == 2);
-  REQUIRE_FALSE(b.hub.unsubscribe(w2, "jobs"));
-  CHECK(b.hub.unsubscribe(w2, "jobs")->code == ErrorCode::not_subscribed);
+  const SessionId w3 = b.add("w3");
+  const SessionId p = b.add("p");
+  for (SessionId w : {w1, w2, w3}) b.sub(w, "jobs", std::string("g"));
+  b.pub(p, "jobs");  // w1
+  SECTION("by unsub") {
+    REQUIRE_FALSE(b.hub.unsubscribe(w2, "jobs"));
+  }
+  SECTION("by disconnect") {
+    b.hub.disconnect(w2);
+  }
+  SECTION("by a sub to another group") {
+    b.sub(w2, "jobs", std::string("other"));
+  }
+  for (int i = 0; i < 4; ++i) b.pub(p, "jobs");  // w3, w1, w3, w1
+  CHECK(seqs_of(b.peer(w1).take()) == Seqs{1, 3, 5});
+  CHECK(seqs_of(b.peer(w3).take()) == Seqs{2, 4});
 }
 
-TEST_CASE("rooms: presence, sorted members, harmless rejoin, leave", "[hub][rooms]") {
+// ---------------------------------------------------------------------------------- rooms
+
+TEST_CASE("join: the others get presence join, the joiner none, members sorted by bytes",
+          "[hub][rooms]") {
   Bench b;
-  const SessionId zed = b.add("zed");
-  const SessionId amy = b.add("Amy");
-  JoinView view;
-  REQUIRE_FALSE(b.hub.join(zed, "r", 0, std::nullopt, view));
-  REQUIRE_FALSE(b.hub.join(amy, "r", 0, std::nullopt, view));
-  CHECK(view.members == std::vector<std::string>{"Amy", "zed"});
-  CHECK(
-      b.peer(zed).take() ==
-      std::vector<json>{{{"op", "presence"}, {"topic", "r"}, {"name", "Amy"}, {"state", "join"}}});
-  CHECK(b.peer(amy).take().empty());
-  REQUIRE_FALSE(b.hub.join(amy, "r", 0, std::nullopt, view));
+  const SessionId bob = b.add("bob");
+  const SessionId zed = b.add("Zed");
+  const SessionId under = b.add("_x");
+  const SessionId nine = b.add("9a");
+  const SessionId alice = b.add("Alice");
+  const SessionId outsider = b.add("outsider");
+  b.sub(outsider, ">");
+  CHECK(b.join(bob, "r").members == Names{"bob"});
+  CHECK(b.join(zed, "r").members == Names{"Zed", "bob"});
+  CHECK(b.peer(bob).take() == std::vector<json>{presence("r", "Zed", "join")});
   CHECK(b.peer(zed).take().empty());
-  CHECK(b.hub.who("r") == std::vector<std::string>{"Amy", "zed"});
-  CHECK(b.hub.who("nobody").empty());
-  REQUIRE_FALSE(b.hub.leave(amy, "r"));
-  CHECK(b.peer(zed).take().size() == 1);
-  CHECK(b.hub.leave(amy, "r")->code == ErrorCode::not_joined);
-  REQUIRE_FALSE(b.hub.subscribe(amy, "s", std::nullopt));
-  CHECK(b.hub.leave(amy, "s")->code == ErrorCode::not_joined);
+  b.join(under, "r");
+  b.join(nine, "r");
+  const Joined last = b.join(alice, "r");
+  CHECK(last.members == Names{"9a", "Alice", "Zed", "_x", "bob"});
+  CHECK(last.history.empty());
+  CHECK_FALSE(last.recovered);
+  CHECK(b.peer(bob).take() == std::vector<json>{presence("r", "_x", "join"),
+                                                presence("r", "9a", "join"),
+                                                presence("r", "Alice", "join")});
+  CHECK(b.peer(alice).take().empty());
+  CHECK(b.peer(outsider).take().empty());  // presence goes to members only
+  CHECK(b.hub.who("r") == Names{"9a", "Alice", "Zed", "_x", "bob"});
+  CHECK(b.hub.rooms_of(alice) == Names{"r"});
 }
 
-TEST_CASE("disconnect announces leave unless the server is shutting down", "[hub][rooms]") {
+TEST_CASE("joining twice is harmless and announces nothing", "[hub][rooms]") {
+  Bench b;
+  const SessionId a = b.add("a");
+  const SessionId c = b.add("c");
+  b.join(a, "r");
+  b.join(c, "r");
+  b.peer(a).take();
+  const Joined again = b.join(c, "r");
+  CHECK(again.members == Names{"a", "c"});
+  CHECK(b.peer(a).take().empty());
+  CHECK(b.peer(c).take().empty());
+  CHECK(b.hub.subscription_count() == 2);
+  CHECK(b.hub.rooms_of(c) == Names{"r"});
+  b.pub(a, "r");
+  CHECK(b.peer(c).take().size() == 1);  // and still once per message
+}
+
+TEST_CASE("leave: presence leave to the others, join and sub are separate", "[hub][rooms]") {
+  Bench b;
+  const SessionId a = b.add("a");
+  const SessionId c = b.add("c");
+  b.join(a, "r");
+  b.join(c, "r");
+  b.peer(a).take();
+  CHECK_FALSE(b.hub.leave(c, "r"));
+  CHECK(b.peer(a).take() == std::vector<json>{presence("r", "c", "leave")});
+  CHECK(b.peer(c).take().empty());
+  CHECK(b.hub.who("r") == Names{"a"});
+  b.pub(a, "r");
+  CHECK(b.peer(c).take().empty());  // no longer a member
+  CHECK(b.peer(a).take().size() == 1);
+  const Status again = b.hub.leave(c, "r");
+  REQUIRE(again);
+  CHECK(again->code == ErrorCode::not_joined);
+  CHECK_FALSE(again->message.empty());
+  CHECK(b.hub.leave(c, "never")->code == ErrorCode::not_joined);
+  // A sub is not a join and a join is not a sub.
+  b.sub(c, "s");
+  CHECK(b.hub.leave(c, "s")->code == ErrorCode::not_joined);
+  CHECK(b.hub.unsubscribe(a, "r")->code == ErrorCode::not_subscribed);
+  CHECK(b.hub.rooms_of(a) == Names{"r"});
+  // The last member leaving sends nothing to anyone.
+  CHECK_FALSE(b.hub.leave(a, "r"));
+  CHECK(b.peer(a).take().empty());
+  CHECK(b.hub.who("r").empty());
+}
+
+TEST_CASE("who lists a topic's members, sorted, empty when none", "[hub][rooms]") {
+  Bench b;
+  const SessionId a = b.add("b-second");
+  const SessionId c = b.add("a-first");
+  CHECK(b.hub.who("r").empty());
+  b.sub(a, "r");
+  CHECK(b.hub.who("r").empty());  // subscribers are not members
+  b.join(a, "r");
+  b.join(c, "r");
+  CHECK(b.hub.who("r") == Names{"a-first", "b-second"});
+  REQUIRE_FALSE(b.hub.greet(c, std::string("z-renamed"), true));
+  CHECK(b.hub.who("r") == Names{"b-second", "z-renamed"});
+  CHECK(b.hub.who("other").empty());
+}
+
+// -------------------------------------------------------------------------------- history
+
+TEST_CASE("join history: the newest N, oldest first, at most what is retained", "[hub][history]") {
+  Bench b(HubLimits{1000, 5, 1 << 20});
+  const SessionId p = b.add("p");
+  const SessionId r = b.add("r");
+  for (int i = 1; i <= 8; ++i) b.pub(p, "t", std::to_string(i));  // keeps 4..8
+  CHECK(b.join(r, "t", 0).history.empty());
+  CHECK(b.join(r, "t", 1).seqs() == Seqs{8});
+  CHECK(b.join(r, "t", 3).seqs() == Seqs{6, 7, 8});
+  CHECK(b.join(r, "t", 5).seqs() == Seqs{4, 5, 6, 7, 8});
+  CHECK(b.join(r, "t", 1000).seqs() == Seqs{4, 5, 6, 7, 8});
+  const Joined j = b.join(r, "t", 2);
+  CHECK(j.history[1] ==
+        json{{"op", "msg"}, {"topic", "t"}, {"from", "p"}, {"data", 8}, {"seq", 8}, {"ts", 1000}});
+  CHECK_FALSE(j.recovered);
+  CHECK(b.join(r, "fresh", 10).history.empty());
+  CHECK(b.peer(r).take().empty());  // replays are not live messages
+  CHECK(b.hub.counters().msgs_out == 0);
+}
+
+TEST_CASE("join since: history after since, recovered in every case", "[hub][history]") {
+  Bench b(HubLimits{1000, 4, 1 << 20});
+  const SessionId p = b.add("p");
+  const SessionId r = b.add("r");
+  SECTION("a topic nobody published to, since 0: nothing missed") {
+    const Joined j = b.join(r, "t", 0, 0);
+    CHECK(j.history.empty());
+    CHECK(j.recovered == true);
+  }
+  SECTION("a topic nobody published to, since beyond: history lost") {
+    const Joined j = b.join(r, "t", 0, 1);
+    CHECK(j.history.empty());
+    CHECK(j.recovered == false);
+  }
+  SECTION("nothing published since") {
+    for (int i = 0; i < 3; ++i) b.pub(p, "t");
+    const Joined j = b.join(r, "t", 5, 3);
+    CHECK(j.history.empty());
+    CHECK(j.recovered == true);
+  }
+  SECTION("since beyond the last seq") {
+    for (int i = 0; i < 3; ++i) b.pub(p, "t");
+    const Joined j = b.join(r, "t", 5, 4);
+    CHECK(j.history.empty());
+    CHECK(j.recovered == false);
+  }
+  SECTION("everything since is retained; the history field does not limit it") {
+    for (int i = 0; i < 3; ++i) b.pub(p, "t");
+    const Joined j = b.join(r, "t", 1, 0);
+    CHECK(j.seqs() == Seqs{1, 2, 3});
+    CHECK(j.recovered == true);
+    CHECK(b.join(r, "t", 0, 1).seqs() == Seqs{2, 3});
+  }
+  SECTION("the oldest retained is exactly since + 1") {
+    for (int i = 0; i < 7; ++i) b.pub(p, "t");  // keeps 4..7
+    const Joined j = b.join(r, "t", 0, 3);
+    CHECK(j.seqs() == Seqs{4, 5, 6, 7});
+    CHECK(j.recovered == true);
+  }
+  SECTION("the oldest retained is since + 2: one was evicted") {
+    for (int i = 0; i < 7; ++i) b.pub(p, "t");
+    const Joined j = b.join(r, "t", 0, 2);
+    CHECK(j.seqs() == Seqs{4, 5, 6, 7});
+    CHECK(j.recovered == false);
+  }
+  SECTION("since 0 after eviction") {
+    for (int i = 0; i < 7; ++i) b.pub(p, "t");
+    const Joined j = b.join(r, "t", 0, 0);
+    CHECK(j.seqs() == Seqs{4, 5, 6, 7});
+    CHECK(j.recovered == false);
+  }
+  SECTION("a second join with since (already a member) answers the same way") {
+    b.join(r, "t");
+    for (int i = 0; i < 3; ++i) b.pub(p, "t");
+    const Joined j = b.join(r, "t", 0, 2);
+    CHECK(j.seqs() == Seqs{3});
+    CHECK(j.recovered == true);
+  }
+  SECTION("without since there is no recovered, even in a reused view") {
+    JoinView view;
+    REQUIRE_FALSE(b.hub.join(r, "t", 0, 5, view));
+    REQUIRE(view.recovered == false);
+    REQUIRE_FALSE(b.hub.join(r, "t", 0, std::nullopt, view));
+    CHECK_FALSE(view.recovered.has_value());
+  }
+}
+
+TEST_CASE("join since with history off: recovered only when nothing was missed", "[hub][history]") {
+  Bench b(HubLimits{1000, 0, 1 << 20});
+  const SessionId p = b.add("p");
+  const SessionId r = b.add("r");
+  b.join(p, "t");
+  b.pub(p, "t");
+  b.pub(p, "t");
+  CHECK(b.join(r, "t", 0, 2).recovered == true);
+  const Joined j = b.join(r, "t", 0, 1);
+  CHECK(j.history.empty());
+  CHECK(j.recovered == false);
+}
+
+TEST_CASE("history: the newest limit before a seq, oldest first", "[hub][history]") {
+  Bench b;
+  const SessionId p = b.add("p");
+  for (int i = 1; i <= 10; ++i) b.pub(p, "t", std::to_string(i));
+  CHECK(seqs_of(b.hub.history("t", 3, std::nullopt)) == Seqs{8, 9, 10});
+  CHECK(seqs_of(b.hub.history("t", 50, std::nullopt)).size() == 10);
+  CHECK(seqs_of(b.hub.history("t", 1, std::nullopt)) == Seqs{10});
+  CHECK(seqs_of(b.hub.history("t", 3, 5)) == Seqs{2, 3, 4});
+  CHECK(seqs_of(b.hub.history("t", 50, 3)) == Seqs{1, 2});
+  CHECK(seqs_of(b.hub.history("t", 3, 11)) == Seqs{8, 9, 10});
+  CHECK(seqs_of(b.hub.history("t", 3, 1000)) == Seqs{8, 9, 10});
+  CHECK(b.hub.history("t", 50, 1).empty());
+  CHECK(b.hub.history("t", 50, 0).empty());
+  CHECK(b.hub.history("unknown", 50, std::nullopt).empty());
+  const auto lines = b.hub.history("t", 1, std::nullopt);
+  REQUIRE(lines.size() == 1);
+  CHECK(
+      json::parse(lines[0]) ==
+      json{{"op", "msg"}, {"topic", "t"}, {"from", "p"}, {"data", 10}, {"seq", 10}, {"ts", 1000}});
+  CHECK(lines[0].back() == '}');  // a line without its '\n'
+}
+
+TEST_CASE("history keeps per-topic caps and the global byte budget, LRU first",
+          "[hub][history][budget]") {
+  Bench b(HubLimits{1000, 3, 4000});
+  const SessionId p = b.add("p");
+  b.join(p, "room");
+  for (int i = 0; i < 5; ++i) b.pub(p, "room");
+  CHECK(seqs_of(b.hub.history("room", 50, std::nullopt)) == Seqs{3, 4, 5});
+  const std::string big(200, 'x');
+  for (int i = 0; i < 30; ++i) {
+    b.pub(p, "t" + std::to_string(i), '"' + big + '"');
+    CHECK(b.hub.topic_store().bytes() <= 4000);
+  }
+  // The room was least recently used: it lost its history, not its record or its seq.
+  CHECK(b.hub.history("room", 50, std::nullopt).empty());
+  CHECK(b.hub.who("room") == Names{"p"});
+  CHECK(b.pub(p, "room") == 6);
+  const Joined j = b.join(b.add("late"), "room", 0, 4);
+  CHECK(j.recovered == false);  // 5 was evicted
+  // Old memberless topics are forgotten, the newest kept.
+  CHECK(b.hub.history("t0", 50, std::nullopt).empty());
+  CHECK(b.hub.history("t29", 50, std::nullopt).size() == 1);
+  const auto listed = b.hub.topics(std::nullopt);
+  CHECK(listed.size() < 31);
+  CHECK(b.hub.topic_count() == listed.size());
+}
+
+// --------------------------------------------------------------------------------- topics
+
+TEST_CASE("topics: those with members or history, sorted by bytes, with seq", "[hub][topics]") {
+  Bench b;
+  const SessionId a = b.add("a");
+  const SessionId c = b.add("c");
+  CHECK(b.hub.topics(std::nullopt).empty());
+  b.join(a, "zeta");
+  b.join(c, "zeta");
+  b.pub(a, "alpha");
+  b.pub(a, "alpha");
+  b.pub(a, "Beta.x");
+  b.sub(a, "only.sub");  // subscribed only: not a topic
+  b.join(a, "gone");
+  REQUIRE_FALSE(b.hub.leave(a, "gone"));  // no members and no history left
+  const auto all = b.hub.topics(std::nullopt);
+  REQUIRE(all.size() == 3);
+  CHECK(all[0].topic == "Beta.x");  // 'B' < 'a' < 'z'
+  CHECK(all[0].seq == 1);
+  CHECK(all[0].members == 0);
+  CHECK(all[1].topic == "alpha");
+  CHECK(all[1].seq == 2);
+  CHECK(all[2].topic == "zeta");
+  CHECK(all[2].seq == 0);  // nothing published
+  CHECK(all[2].members == 2);
+  CHECK(b.hub.topic_count() == 3);
+}
+
+TEST_CASE("topics: a pattern filters, '$' topics are left out", "[hub][topics]") {
+  Bench b;
+  const SessionId a = b.add("a");
+  for (const char* t : {"chat.general", "chat.random", "chat.dev.ops", "news", "$sys.load"})
+    b.pub(a, t);
+  const auto names = [&](const std::optional<std::string>& pattern) {
+    Names out;
+    for (const auto& t : b.hub.topics(pattern)) out.push_back(t.topic);
+    return out;
+  };
+  CHECK(names(std::nullopt) == Names{"chat.dev.ops", "chat.general", "chat.random", "news"});
+  CHECK(names(std::string("chat.*")) == Names{"chat.general", "chat.random"});
+  CHECK(names(std::string("chat.>")) == Names{"chat.dev.ops", "chat.general", "chat.random"});
+  CHECK(names(std::string(">")) == Names{"chat.dev.ops", "chat.general", "chat.random", "news"});
+  CHECK(names(std::string("news")) == Names{"news"});
+  CHECK(names(std::string("*")) == Names{"news"});
+  CHECK(names(std::string("nothing.*")).empty());
+  CHECK(names(std::string("$sys.>")).empty());
+  CHECK(names(std::string("$sys.load")).empty());
+}
+
+// ----------------------------------------------------------------------------------- tell
+
+TEST_CASE("tell: matched case-insensitively, to as registered, no copy to the sender",
+          "[hub][tell]") {
+  Bench b;
+  const SessionId bob = b.add("Bob");
+  const SessionId amy = b.add("amy");
+  const SessionId watcher = b.add("watcher");
+  b.sub(watcher, ">");
+  REQUIRE_FALSE(b.hub.tell(amy, "bOB", R"({"x":1})", 7));
+  CHECK(b.peer(bob).take() ==
+        std::vector<json>{
+            {{"op", "msg"}, {"to", "Bob"}, {"from", "amy"}, {"data", {{"x", 1}}}, {"ts", 7}}});
+  CHECK(b.peer(amy).take().empty());
+  CHECK(b.peer(watcher).take().empty());  // a tell is not published anywhere
+  CHECK(b.hub.counters().msgs_in == 1);
+  CHECK(b.hub.counters().msgs_out == 1);
+}
+
+TEST_CASE("tell to oneself delivers once, to a guest by its name", "[hub][tell]") {
+  Bench b;
+  const SessionId amy = b.add("amy", false);  // echo does not apply to tell
+  const SessionId guest = b.add();
+  REQUIRE_FALSE(b.hub.tell(amy, "AMY", "1", 7));
+  const auto got = b.peer(amy).take();
+  REQUIRE(got.size() == 1);
+  CHECK(got[0]["to"] == "amy");
+  CHECK(got[0]["from"] == "amy");
+  REQUIRE_FALSE(b.hub.tell(amy, "Guest-2", "2", 7));
+  const auto to_guest = b.peer(guest).take();
+  REQUIRE(to_guest.size() == 1);
+  CHECK(to_guest[0]["to"] == "guest-2");
+}
+
+TEST_CASE("tell to nobody is no_such_user and counts nothing", "[hub][tell]") {
+  Bench b;
+  const SessionId amy = b.add("amy");
+  const SessionId gone = b.add("gone");
+  b.hub.disconnect(gone);
+  for (const char* to : {"nobody", "gone", "am", "amy2"}) {
+    const Status status = b.hub.tell(amy, to, "1", 7);
+    REQUIRE(status);
+    CHECK(status->code == ErrorCode::no_such_user);
+    CHECK_FALSE(status->message.empty());
+  }
+  CHECK(b.hub.counters().msgs_in == 0);
+  CHECK(b.hub.counters().msgs_out == 0);
+  CHECK(b.peer(amy).take().empty());
+}
+
+// ----------------------------------------------------------------------------- disconnect
+
+TEST_CASE("disconnect announces leave in every room, unless told not to", "[hub][rooms]") {
   Bench b;
   const SessionId a = b.add("a");
   const SessionId c = b.add("c");
   const SessionId d = b.add("d");
-  JoinView view;
-  for (SessionId s : {a, c, d}) REQUIRE_FALSE(b.hub.join(s, "r", 0, std::nullopt, view));
-  b.peer(a).take();
-  b.hub.disconnect(c);
-  CHECK(b.peer(a).take() ==
-        std::vector<json>{{{"op", "presence"}, {"topic", "r"}, {"name", "c"}, {"state", "leave"}}});
-  b.hub.disconnect(d, false);
-  CHECK(b.peer(a).take().empty());
-  CHECK(b.hub.who("r") == std::vector<std::string>{"a"});
-  CHECK(b.hub.session_count() == 1);
+  for (SessionId s : {a, c, d}) b.join(s, "r1");
+  b.join(a, "r2");
+  b.join(c, "r2");
+  b.join(c, "r3");  // c alone here
+  b.sub(c, "x.>", std::string("g"));
+  for (SessionId s : {a, c, d}) b.peer(s).take();
+  CHECK(b.hub.subscription_count() == 7);
+  SECTION("announced") {
+    b.hub.disconnect(c);
+    const auto got = b.peer(a).take();
+    REQUIRE(got.size() == 2);
+    CHECK(std::count(got.begin(), got.end(), presence("r1", "c", "leave")) == 1);
+    CHECK(std::count(got.begin(), got.end(), presence("r2", "c", "leave")) == 1);
+    CHECK(b.peer(d).take() == std::vector<json>{presence("r1", "c", "leave")});
+  }
+  SECTION("on shutdown, silently") {
+    b.hub.disconnect(c, false);
+    CHECK(b.peer(a).take().empty());
+    CHECK(b.peer(d).take().empty());
+  }
+  CHECK(b.peer(c).take().empty());
+  CHECK(b.hub.who("r1") == Names{"a", "d"});
+  CHECK(b.hub.who("r2") == Names{"a"});
+  CHECK(b.hub.who("r3").empty());
+  CHECK(b.hub.subscription_count() == 3);
+  CHECK(b.hub.session_count() == 2);
+  CHECK_FALSE(b.hub.contains(c));
+  // Gone from the index too: a publish reaches only the rest.
+  b.pub(a, "x.y");
+  b.pub(a, "r1");
+  CHECK(b.peer(d).take().size() == 1);
+  b.hub.disconnect(c);  // twice is harmless
+  b.hub.disconnect(999);
+  CHECK(b.hub.session_count() == 2);
 }
 
-TEST_CASE("join history and since", "[hub][history]") {
-  Bench b(HubLimits{1000, 4, 1 << 20});
-  const SessionId p = b.add("p");
-  const SessionId r = b.add("r");
-  for (int i = 1; i <= 3; ++i) b.pub(p, "t", std::to_string(i));
-  JoinView view;
-  REQUIRE_FALSE(b.hub.join(r, "t", 2, std::nullopt, view));
-  REQUIRE(view.history.size() == 2);
-  CHECK(json::parse(view.history[0])["seq"] == 2);
-  CHECK_FALSE(view.recovered);
-  REQUIRE_FALSE(b.hub.join(r, "t", 0, 3, view));
-  CHECK(view.history.empty());
-  CHECK(view.recovered == true);
-  REQUIRE_FALSE(b.hub.join(r, "t", 0, 0, view));
-  CHECK(view.history.size() == 3);
-  CHECK(view.recovered == true);
-  REQUIRE_FALSE(b.hub.join(r, "t", 0, 9, view));
-  CHECK(view.recovered == false);
-  for (int i = 4; i <= 8; ++i) b.pub(p, "t", std::to_string(i));  // keeps 5..8
-  REQUIRE_FALSE(b.hub.join(r, "t", 0, 3, view));
-  CHECK(view.recovered == false);
-  CHECK(view.history.size() == 4);
-  REQUIRE_FALSE(b.hub.join(r, "t", 0, 4, view));
-  CHECK(view.recovered == true);
-  REQUIRE_FALSE(b.hub.join(r, "fresh", 0, 0, view));
-  CHECK(view.recovered == true);
-}
-
-TEST_CASE("history with limit and before", "[hub][history]") {
+TEST_CASE("disconnecting everyone leaves an empty index", "[hub][rooms][memory]") {
   Bench b;
-  const SessionId p = b.add("p");
-  for (int i = 1; i <= 10; ++i) b.pub(p, "t", std::to_string(i));
-  const auto seqs = [](const std::vector<std::string_view>& lines) {
-    std::vector<int> out;
-    for (auto line : lines) out.push_back(json::parse(line)["seq"]);
-    return out;
-  };
-  CHECK(seqs(b.hub.history("t", 3, std::nullopt)) == std::vector<int>{8, 9, 10});
-  CHECK(seqs(b.hub.history("t", 3, 5)) == std::vector<int>{2, 3, 4});
-  CHECK(seqs(b.hub.history("t", 50, 2)) == std::vector<int>{1});
-  CHECK(b.hub.history("t", 50, 1).empty());
-  CHECK(b.hub.history("unknown", 50, std::nullopt).empty());
+  std::vector<SessionId> all;
+  for (int i = 0; i < 20; ++i) {
+    const SessionId s = b.add("s" + std::to_string(i));
+    b.sub(s, "a." + std::to_string(i) + ".>");
+    b.sub(s, "q.*", std::string("g"));
+    b.join(s, "room");
+    all.push_back(s);
+  }
+  for (SessionId s : all) b.hub.disconnect(s);
+  CHECK(b.hub.index().node_count() == 1);
+  CHECK(b.hub.subscription_count() == 0);
+  CHECK(b.hub.who("room").empty());
+  CHECK(b.hub.topics(std::nullopt).empty());
 }
 
-TEST_CASE("topics: members or history, sorted, pattern, no $ topics", "[hub][topics]") {
+// --------------------------------------------------------------------------------- limits
+
+TEST_CASE("max_subs counts each pattern and each joined topic once", "[hub][limits]") {
+  Bench b(HubLimits{3, 100, 1 << 20});
+  const SessionId s = b.add("s");
+  b.sub(s, "a");
+  b.join(s, "a");  // a sub and a join of the same topic count twice
+  b.sub(s, "a.>");
+  const Status over = b.hub.subscribe(s, "b", std::nullopt);
+  REQUIRE(over);
+  CHECK(over->code == ErrorCode::too_many_subscriptions);
+  CHECK_FALSE(over->message.empty());
+  JoinView view;
+  CHECK(b.hub.join(s, "b", 0, std::nullopt, view)->code == ErrorCode::too_many_subscriptions);
+  CHECK(b.hub.who("b").empty());
+  // Replacing and rejoining are not adding.
+  CHECK_FALSE(b.hub.subscribe(s, "a", std::string("g")));
+  CHECK_FALSE(b.hub.subscribe(s, "a.>", std::nullopt));
+  CHECK_FALSE(b.hub.join(s, "a", 0, std::nullopt, view));
+  CHECK(b.hub.subscription_count() == 3);
+  // Each unsub or leave frees a place.
+  REQUIRE_FALSE(b.hub.unsubscribe(s, "a.>"));
+  CHECK_FALSE(b.hub.subscribe(s, "b", std::nullopt));
+  CHECK(b.hub.subscribe(s, "c", std::nullopt)->code == ErrorCode::too_many_subscriptions);
+  REQUIRE_FALSE(b.hub.leave(s, "a"));
+  CHECK_FALSE(b.hub.join(s, "c", 0, std::nullopt, view));
+  CHECK(b.hub.subscription_count() == 3);
+  // The limit is per session.
+  const SessionId t = b.add("t");
+  for (const char* p : {"a", "b", "c"}) b.sub(t, p);
+  CHECK(b.hub.subscription_count() == 6);
+}
+
+// ------------------------------------------------------------------------------- counters
+
+TEST_CASE("counters: msgs_in, msgs_out, subscriptions and topics", "[hub][counters]") {
   Bench b;
   const SessionId a = b.add("a");
-  JoinView view;
-  REQUIRE_FALSE(b.hub.join(a, "zeta", 0, std::nullopt, view));
-  b.pub(a, "alpha");
-  b.pub(a, "alpha");
-  REQUIRE_FALSE(b.hub.subscribe(a, "only.sub", std::nullopt));
-  const auto all = b.hub.topics(std::nullopt);
-  REQUIRE(all.size() == 2);
-  CHECK(all[0].topic == "alpha");
-  CHECK(all[0].seq == 2);
-  CHECK(all[0].members == 0);
-  CHECK(all[1].topic == "zeta");
-  CHECK(all[1].seq == 0);
-  CHECK(b.hub.topics(std::string("z*")).empty());
-  CHECK(b.hub.topics(std::string("*")).size() == 2);
+  const SessionId c = b.add("c");
+  const SessionId cut = b.add("cut");
+  CHECK(b.hub.subscription_count() == 0);
+  CHECK(b.hub.topic_count() == 0);
+  b.sub(a, "t");
+  b.sub(c, "t");
+  b.sub(cut, "t");
+  b.join(c, "r");
+  b.join(a, "r");  // c gets a presence: not a msg
+  CHECK(b.hub.subscription_count() == 5);
+  b.peer(cut).refuse = true;  // being cut off: takes nothing
+  b.pub(a, "t");              // a, c count; cut refuses
+  b.pub(a, "r");              // a and c
+  REQUIRE_FALSE(b.hub.tell(a, "c", "1", 1));
+  REQUIRE_FALSE(b.hub.tell(a, "cut", "1", 1));  // refused: counts in, not out
+  CHECK(b.hub.counters().msgs_in == 4);
+  CHECK(b.hub.counters().msgs_out == 5);
+  CHECK(b.peer(cut).offered == 2);
   CHECK(b.hub.topic_count() == 2);
+  b.join(c, "t", 10);  // a replay is not counted
+  CHECK(b.hub.counters().msgs_out == 5);
+  CHECK(b.hub.topic_count() == 2);
+  CHECK(b.hub.subscription_count() == 6);
 }
 
-TEST_CASE("tell: by folded name, to as registered, self once, no_such_user", "[hub][tell]") {
+TEST_CASE("a peer that refuses does not stop the others getting the message", "[hub][delivery]") {
   Bench b;
-  const SessionId bob = b.add("Bob");
-  const SessionId amy = b.add("amy");
-  REQUIRE_FALSE(b.hub.tell(amy, "BOB", "\"hi\"", 7));
-  CHECK(b.peer(bob).take() ==
-        std::vector<json>{
-            {{"op", "msg"}, {"to", "Bob"}, {"from", "amy"}, {"data", "hi"}, {"ts", 7}}});
-  CHECK(b.peer(amy).take().empty());
-  REQUIRE_FALSE(b.hub.tell(amy, "amy", "1", 7));
-  CHECK(b.peer(amy).take().size() == 1);
-  CHECK(b.hub.tell(amy, "nobody", "1", 7)->code == ErrorCode::no_such_user);
-}
-
-TEST_CASE("max_subs counts patterns and joins and a refused peer counts no delivery",
-          "[hub][limits]") {
-  Bench b(HubLimits{2, 100, 1 << 20});
-  const SessionId s = b.add("s");
-  JoinView view;
-  REQUIRE_FALSE(b.hub.subscribe(s, "a", std::nullopt));
-  REQUIRE_FALSE(b.hub.join(s, "a", 0, std::nullopt, view));
-  CHECK(b.hub.subscribe(s, "b", std::nullopt)->code == ErrorCode::too_many_subscriptions);
-  CHECK(b.hub.join(s, "b", 0, std::nullopt, view)->code == ErrorCode::too_many_subscriptions);
-  CHECK_FALSE(b.hub.subscribe(s, "a", std::string("g")));  // replacing is not adding
-  CHECK_FALSE(b.hub.join(s, "a", 0, std::nullopt, view));  // nor is joining again
-  CHECK(b.hub.subscription_count() == 2);
-  b.peer(s).refuse = true;
-  b.pub(s, "a");
-  CHECK(b.hub.counters().msgs_out == 0);
+  const SessionId first = b.add("first");
+  const SessionId second = b.add("second");
+  b.sub(first, "t");
+  b.sub(second, "t");
+  b.peer(first).refuse = true;
+  b.pub(second, "t");
+  CHECK(b.peer(first).offered == 1);
+  CHECK(b.peer(second).take().size() == 1);
+  CHECK(b.hub.counters().msgs_out == 1);
 }

@@ -1,5 +1,6 @@
 // Frame builders: every reply and event parses as one JSON object with the fields
 // PROTOCOL.md names, and strings are escaped as JSON requires.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -90,4 +91,142 @@ TEST_CASE("strings are escaped", "[frames]") {
   std::string out;
   append_json_string(out, "a\"b");
   CHECK(out == R"("a\"b")");
+}
+
+namespace {
+
+std::string json_string(std::string_view text) {
+  std::string out;
+  append_json_string(out, text);
+  return out;
+}
+
+std::vector<std::string> keys_of(const json& object) {
+  std::vector<std::string> keys;
+  for (const auto& item : object.items()) keys.push_back(item.key());
+  std::sort(keys.begin(), keys.end());
+  return keys;
+}
+
+}  // namespace
+
+TEST_CASE("every builder has exactly the protocol's fields", "[frames]") {
+  using Keys = std::vector<std::string>;
+  const std::vector<std::string> members{"a"};
+  const std::vector<std::string_view> none;
+  const std::vector<TopicSummary> topics{{"t", 1, 2}};
+  const std::vector<std::pair<std::string, Keys>> frames{
+      {build_msg("t", "f", "1", 1, 2, std::nullopt), {"data", "from", "op", "seq", "topic", "ts"}},
+      {build_msg("t", "f", "1", 1, 2, "r"), {"data", "from", "op", "reply", "seq", "topic", "ts"}},
+      {build_tell_msg("to", "f", "1", 2), {"data", "from", "op", "to", "ts"}},
+      {build_welcome("1", "n", 1, Limits{1, 2, 3}),
+       {"id", "limits", "name", "op", "protocol", "server", "session"}},
+      {build_welcome(std::nullopt, "n", 1, Limits{1, 2, 3}),
+       {"limits", "name", "op", "protocol", "server", "session"}},
+      {build_ok("1"), {"id", "op"}},
+      {build_error("1", ErrorCode::forbidden, "m"), {"code", "id", "message", "op"}},
+      {build_error(std::nullopt, ErrorCode::forbidden, "m"), {"code", "message", "op"}},
+      {build_presence("t", "n", true), {"name", "op", "state", "topic"}},
+      {build_joined("1", "t", members, none, std::nullopt),
+       {"history", "id", "members", "op", "topic"}},
+      {build_joined(std::nullopt, "t", members, none, true),
+       {"history", "members", "op", "recovered", "topic"}},
+      {build_who(std::nullopt, "t", members), {"members", "op", "topic"}},
+      {build_topics(std::nullopt, topics), {"op", "topics"}},
+      {build_history("1", "t", none), {"id", "messages", "op", "topic"}},
+      {build_stats(std::nullopt, StatsReport{}),
+       {"bytes_in", "bytes_out", "connections", "msgs_in", "msgs_out", "op", "slow_consumers",
+        "subscriptions", "topics", "uptime_s"}},
+      {build_ping(), {"op"}},
+      {build_pong(std::nullopt), {"op"}},
+      {build_bye(std::nullopt, "quit"), {"op", "reason"}},
+      {build_bye("1", "quit"), {"id", "op", "reason"}},
+  };
+  for (const auto& [frame, keys] : frames) {
+    CAPTURE(frame);
+    CHECK(keys_of(parsed(frame)) == keys);
+  }
+  CHECK(keys_of(parsed(build_welcome(std::nullopt, "n", 1, Limits{1, 2, 3}))["limits"]) ==
+        Keys{"max_frame", "max_subs", "ping_interval_s"});
+  CHECK(keys_of(parsed(build_topics(std::nullopt, topics))["topics"][0]) ==
+        Keys{"members", "seq", "topic"});
+}
+
+TEST_CASE("presence, and empty lists", "[frames]") {
+  CHECK(parsed(build_presence("room.1", "Amy", true)) ==
+        json{{"op", "presence"}, {"topic", "room.1"}, {"name", "Amy"}, {"state", "join"}});
+  CHECK(parsed(build_presence("room.1", "Amy", false))["state"] == "leave");
+  CHECK(parsed(build_joined("\"j\"", "r", {}, {}, true)) == json{{"op", "joined"},
+                                                                 {"id", "j"},
+                                                                 {"topic", "r"},
+                                                                 {"members", json::array()},
+                                                                 {"history", json::array()},
+                                                                 {"recovered", true}});
+  CHECK(parsed(build_topics(std::nullopt, {})) ==
+        json{{"op", "topics"}, {"topics", json::array()}});
+  CHECK(parsed(build_history("4", "r", {})) ==
+        json{{"op", "history"}, {"id", 4}, {"topic", "r"}, {"messages", json::array()}});
+  CHECK(parsed(build_who(std::nullopt, "r", {}))["members"] == json::array());
+}
+
+TEST_CASE("ids and data are copied as given", "[frames]") {
+  // The id is the request's JSON text; escapes in it travel unchanged.
+  CHECK(build_ok(R"("a\u00e9\"")") == "{\"op\":\"ok\",\"id\":\"a\\u00e9\\\"\"}\n");
+  CHECK(parsed(build_ok("-42"))["id"] == -42);
+  CHECK(parsed(build_ok("18446744073709551615"))["id"] == 18446744073709551615ULL);
+  const std::string data = R"({ "k" : [1, 2.50, "\u00e9"] })";
+  const std::string msg = build_msg("t", "f", data, 1, 2, std::nullopt);
+  CHECK(msg.find(data) != std::string::npos);
+  CHECK(parsed(msg)["data"] == json::parse(data));
+  CHECK(parsed(build_tell_msg("b", "a", "null", 1))["data"].is_null());
+  // Extreme numbers print in full.
+  const json big = parsed(build_msg("t", "f", "0", 18446744073709551615ULL, -1, std::nullopt));
+  CHECK(big["seq"] == 18446744073709551615ULL);
+  CHECK(big["ts"] == -1);
+  StatsReport s;
+  s.bytes_out = 18446744073709551615ULL;
+  CHECK(parsed(build_stats("1", s))["bytes_out"] == 18446744073709551615ULL);
+}
+
+TEST_CASE("string escaping, byte by byte", "[frames][escape]") {
+  CHECK(json_string("") == R"("")");
+  CHECK(json_string("\"") == R"("\"")");
+  CHECK(json_string("\\") == R"("\\")");
+  CHECK(json_string("\n\r\t") == R"("\n\r\t")");
+  CHECK(json_string("\b\f") == R"("\u0008\u000c")");
+  CHECK(json_string(std::string_view("\0", 1)) == R"("\u0000")");
+  CHECK(json_string("\x1f") == R"("\u001f")");
+  // Printable ASCII other than the quote and backslash, DEL and '/' pass as they are.
+  CHECK(json_string(" /~\x7f") == "\" /~\x7f\"");
+  // UTF-8 passes through byte for byte.
+  const std::string utf8 = "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xf4\x8f\xbf\xbf";
+  CHECK(json_string(utf8) == "\"" + utf8 + "\"");
+  // Every control character comes out escaped and reads back as itself.
+  for (int c = 0; c < 0x20; ++c) {
+    CAPTURE(c);
+    const std::string one(1, static_cast<char>(c));
+    const std::string out = json_string(one);
+    CHECK(out.size() >= 4);
+    for (char o : out) CHECK(static_cast<unsigned char>(o) >= 0x20);
+    CHECK(json::parse(out) == one);
+  }
+  // Appending adds to what is there.
+  std::string out = "x";
+  append_json_string(out, "y");
+  CHECK(out == R"(x"y")");
+}
+
+TEST_CASE("strings with newlines keep the frame on one line", "[frames][escape]") {
+  const std::string nasty = "line1\nline2\r\n\"quoted\"\\ \x01 \xe2\x9c\x93";
+  for (const std::string& frame :
+       {build_error(std::nullopt, ErrorCode::bad_request, nasty),
+        build_presence(nasty, nasty, true), build_msg(nasty, nasty, "1", 1, 1, nasty),
+        build_tell_msg(nasty, nasty, "1", 1), build_bye(std::nullopt, nasty),
+        build_welcome(std::nullopt, nasty, 1, Limits{1, 1, 1}),
+        build_who(std::nullopt, nasty, std::vector<std::string>{nasty}),
+        build_topics(std::nullopt, std::vector<TopicSummary>{{nasty, 0, 0}})}) {
+    CAPTURE(frame);
+    const json j = parsed(frame);  // one line, one object
+    CHECK(j.dump().find(json(nasty).dump()) != std::string::npos);
+  }
 }

@@ -84,3 +84,19 @@ TEST_CASE("long strings with every byte class", "[json_scan]") {
   const std::string open = "\"" + plain;
   CHECK(scan(open, 128, d) == Status::syntax);
 }
+
+TEST_CASE("a depth bound above the protocol's is honoured without overflow",
+          "[json_scan][regression]") {
+  // Regression: the container stack was a fixed array of 130, so a caller passing a larger
+  // max_depth had nesting written past its end.
+  Document d;
+  const std::string deep = std::string(1000, '[') + std::string(1000, ']');
+  CHECK(scan(deep, 1000, d) == Status::ok);
+  CHECK(scan(deep, 999, d) == Status::too_deep);
+  const std::string deeper = std::string(1001, '[') + std::string(1001, ']');
+  CHECK(scan(deeper, 1000, d) == Status::too_deep);
+  // Zero or a negative bound allows no container at all; scalars still scan.
+  CHECK(scan("[]", 0, d) == Status::too_deep);
+  CHECK(scan("{}", -1, d) == Status::too_deep);
+  CHECK(scan("1", 0, d) == Status::ok);
+}
