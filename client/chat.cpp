@@ -114,7 +114,7 @@ class Chat {
     if (first)
       say("* joined #" + room + " (" +
           std::to_string(joined.value("members", json::array()).size()) + " here)");
-    if (joined.value("recovered", true) == false) {
+    if (!joined.value("recovered", true)) {
       say("! some messages in #" + room + " were lost while away");
       // The server lost that history (or restarted, and its seq with it): count afresh.
       last_seq_[room] = 0;

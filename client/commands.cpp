@@ -65,7 +65,7 @@ asio::awaitable<int> run_ping(CommonOptions options, std::chrono::milliseconds t
   }
   const auto took = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started);
   print_line("pong from " + options.server + " in " +
-             std::to_string(took.count() / 1000.0).substr(0, 5) + " ms");
+             std::to_string(static_cast<double>(took.count()) / 1000.0).substr(0, 5) + " ms");
   co_return kOk;
 }
 

@@ -24,7 +24,7 @@ std::optional<Endpoint> parse_endpoint(std::string_view text) {
   return Endpoint{host, port};
 }
 
-Connection::Connection(asio::any_io_executor executor) : socket_(std::move(executor)) {}
+Connection::Connection(const asio::any_io_executor& executor) : socket_(executor) {}
 
 asio::awaitable<std::string> Connection::connect(const Endpoint& endpoint,
                                                  std::chrono::milliseconds timeout) {

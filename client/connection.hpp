@@ -22,7 +22,7 @@ class Connection {
  public:
   enum class Read { frame, timeout, closed };
 
-  explicit Connection(asio::any_io_executor executor);
+  explicit Connection(const asio::any_io_executor& executor);
 
   // Resolves and connects within `timeout`; an empty string on success, else the reason.
   asio::awaitable<std::string> connect(const Endpoint& endpoint, std::chrono::milliseconds timeout);

@@ -10,7 +10,7 @@ namespace parley::client {
 using asio::use_awaitable;
 using asio::experimental::as_tuple;
 
-InputLines::InputLines(asio::any_io_executor executor, int fd) {
+InputLines::InputLines(const asio::any_io_executor& executor, int fd) {
   struct stat info {};
   const int copy = ::dup(fd);
   if (copy >= 0 && fstat(copy, &info) == 0 && S_ISREG(info.st_mode)) {

@@ -9,7 +9,7 @@ namespace parley::client {
 
 class InputLines {
  public:
-  explicit InputLines(asio::any_io_executor executor, int fd = 0);
+  explicit InputLines(const asio::any_io_executor& executor, int fd = 0);
   ~InputLines();
   InputLines(const InputLines&) = delete;
   InputLines& operator=(const InputLines&) = delete;

@@ -157,7 +157,8 @@ class Runner {
 bool json_matches(const json& actual, const json& partial) {
   if (partial.is_object()) {
     if (!actual.is_object()) return false;
-    for (const auto& [key, value] : partial.items()) {
+    // nlohmann's items() view is not a std::ranges range, so all_of cannot take it.
+    for (const auto& [key, value] : partial.items()) {  // NOLINT(readability-use-anyofallof)
       const auto it = actual.find(key);
       if (it == actual.end() || !json_matches(*it, value)) return false;
     }
