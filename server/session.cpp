@@ -45,7 +45,16 @@ std::string describe(const asio::ip::tcp::socket& socket) {
 }  // namespace
 
 void SessionRegistry::remove(Session& session) {
+  std::erase(to_flush_, &session);
   if (sessions_.erase(&session) != 0 && sessions_.empty() && on_empty_) on_empty_();
+}
+
+void SessionRegistry::flush() {
+  // A session flushed here cannot end or request another flush before the loop turns:
+  // a write queues nothing and a failed one closes the session through a posted step.
+  flushing_.swap(to_flush_);
+  for (Session* session : flushing_) session->flush_output();
+  flushing_.clear();
 }
 
 Session::Session(asio::ip::tcp::socket socket, Hub& hub, Dispatcher& dispatcher,
@@ -58,8 +67,7 @@ Session::Session(asio::ip::tcp::socket socket, Hub& hub, Dispatcher& dispatcher,
       peer_address_(describe(socket_)),
       state_(hub.connect(*this), dispatcher.options(), Clock::now()),
       splitter_(settings.max_frame),
-      last_activity_(Clock::now()),
-      wake_(socket_.get_executor(), Clock::time_point::max()) {
+      last_activity_(Clock::now()) {
   registry_.add(*this);
 }
 
@@ -74,16 +82,15 @@ void Session::start(const std::shared_ptr<Session>& session) {
   std::error_code ec;
   session->socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   session->socket_.non_blocking(true, ec);
-  // Reader and writer run as two coroutines, as in Asio's chat example: each ends the
-  // other by closing the socket or waking the writer, and the last one out cleans up.
-  session->running_ = 2;
+  // The reader runs for the whole connection; the writer only while output waits for
+  // the socket, so a quiet connection costs one coroutine. The last one out cleans up.
+  session->running_ = 1;
   spawn(session, session->read_loop());
-  spawn(session, session->write_loop());
 }
 
 void Session::spawn(const std::shared_ptr<Session>& session, asio::awaitable<void> loop) {
   asio::co_spawn(session->socket_.get_executor(), std::move(loop),
-                 [session](std::exception_ptr error) {
+                 [session](const std::exception_ptr& error) {
                    if (error) {
                      try {
                        std::rethrow_exception(error);
@@ -144,6 +151,9 @@ asio::awaitable<void> Session::read_loop() {
         deliver_final(protocol::build_bye(std::nullopt, "frame_too_large"));
         begin_close(true, now + settings_.close_grace);
       }
+      // What this read produced (replies, and messages for every recipient) goes out now,
+      // before the next read, which keeps latency low and queues short.
+      registry_.flush();
       if (n < buffer.size()) break;
     }
   }
@@ -160,43 +170,46 @@ bool Session::on_frame(std::string_view frame, Clock::time_point now, std::int64
 
 asio::awaitable<void> Session::write_loop() {
   while (true) {
-    if (queue_.empty()) {
-      if (phase_ != Phase::open) break;
-      writer_waiting_ = true;
-      co_await wake_.async_wait(as_tuple(use_awaitable));
-      writer_waiting_ = false;
-      continue;
+    if (batch_first_ == batch_.size()) {
+      batch_sent();
+      if (queue_.empty()) break;
+      batch_.swap(queue_);
     }
-    batch_.swap(queue_);
-    const bool sent = co_await send_batch();
-    batch_.clear();
-    if (!sent) {
-      queue_.clear();
-      unsent_bytes_ = 0;
-      break;
+    const SendResult result = send_some();
+    if (result == SendResult::failed) break;
+    if (result == SendResult::would_block) {
+      auto [ec] =
+          co_await socket_.async_wait(asio::ip::tcp::socket::wait_write, as_tuple(use_awaitable));
+      if (ec) break;
     }
-    // A burst can leave a large vector behind; a quiet connection should cost little.
-    if (batch_.capacity() > 256) batch_.shrink_to_fit();
   }
-  // Everything queued is out: close gracefully so the client reads it all before EOF.
+  writer_running_ = false;
+  if (phase_ == Phase::open && batch_.empty()) co_return;
+  // Closing, or the connection failed: once everything queued is out, shut down gracefully
+  // so that the client reads it all before EOF.
+  queue_.clear();
+  batch_.clear();
+  unsent_bytes_ = 0;
   std::error_code ignored;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
   socket_.close(ignored);
+  if (phase_ == Phase::open) {
+    phase_ = Phase::closing;
+    asio::post(socket_.get_executor(), [self = shared_from_this()] { self->leave_hub(); });
+  }
   phase_ = Phase::closed;
 }
 
-asio::awaitable<bool> Session::send_batch() {
+Session::SendResult Session::send_some() {
   // sendmsg takes up to IOV_MAX buffers per call, where Asio's gathered write takes 64: a
   // batch of small frames then costs one system call instead of several.
   constexpr std::size_t kMaxBuffers = 1024;
-  std::array<iovec, kMaxBuffers> buffers{};
-  std::size_t first = 0;       // the first frame not completely sent
-  std::size_t first_sent = 0;  // bytes of it already sent
-  while (first < batch_.size()) {
+  std::array<iovec, kMaxBuffers> buffers;
+  while (batch_first_ < batch_.size()) {
     std::size_t count = 0;
-    for (std::size_t i = first; i < batch_.size() && count < kMaxBuffers; ++i, ++count) {
+    for (std::size_t i = batch_first_; i < batch_.size() && count < kMaxBuffers; ++i, ++count) {
       const std::string& frame = *batch_[i];
-      const std::size_t skip = i == first ? first_sent : 0;
+      const std::size_t skip = i == batch_first_ ? batch_first_sent_ : 0;
       buffers[count].iov_base = const_cast<char*>(frame.data() + skip);
       buffers[count].iov_len = frame.size() - skip;
     }
@@ -206,30 +219,68 @@ asio::awaitable<bool> Session::send_batch() {
     const ssize_t sent = ::sendmsg(socket_.native_handle(), &message, MSG_NOSIGNAL);
     if (sent < 0) {
       if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        auto [ec] =
-            co_await socket_.async_wait(asio::ip::tcp::socket::wait_write, as_tuple(use_awaitable));
-        if (ec) co_return false;
-        continue;
-      }
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return SendResult::would_block;
       spdlog::debug("session {} write failed: {}", id(), std::strerror(errno));
-      co_return false;
+      return SendResult::failed;
     }
     auto left = static_cast<std::size_t>(sent);
     hub_.counters().bytes_out += left;
     unsent_bytes_ -= left;
     while (left > 0) {
-      const std::size_t rest = batch_[first]->size() - first_sent;
+      const std::size_t rest = batch_[batch_first_]->size() - batch_first_sent_;
       if (left < rest) {
-        first_sent += left;
+        batch_first_sent_ += left;
         break;
       }
       left -= rest;
-      ++first;
-      first_sent = 0;
+      ++batch_first_;
+      batch_first_sent_ = 0;
     }
   }
-  co_return true;
+  return SendResult::done;
+}
+
+void Session::batch_sent() {
+  batch_.clear();
+  batch_first_ = 0;
+  batch_first_sent_ = 0;
+  // A burst can leave a large vector behind; a quiet connection should cost little.
+  if (batch_.capacity() > 256) batch_.shrink_to_fit();
+}
+
+void Session::flush_output() {
+  flush_requested_ = false;
+  // A running writer sends the queue itself once the socket takes more.
+  if (writer_running_ || phase_ != Phase::open || queue_.empty()) return;
+  batch_.swap(queue_);
+  switch (send_some()) {
+    case SendResult::done:
+      batch_sent();
+      return;
+    case SendResult::would_block:
+      start_writer();
+      return;
+    case SendResult::failed:
+      force_close();
+      return;
+  }
+}
+
+void Session::request_flush() {
+  if (flush_requested_) return;
+  flush_requested_ = true;
+  // Output produced outside a read (heartbeats, presence on a disconnect) is written by
+  // one posted flush for all sessions.
+  if (registry_.request_flush(*this)) {
+    asio::post(socket_.get_executor(), [self = shared_from_this()] { self->registry_.flush(); });
+  }
+}
+
+void Session::start_writer() {
+  if (writer_running_ || phase_ == Phase::closed || !socket_.is_open()) return;
+  writer_running_ = true;
+  ++running_;
+  spawn(shared_from_this(), write_loop());
 }
 
 bool Session::deliver(const SharedFrame& frame) {
@@ -247,7 +298,7 @@ bool Session::deliver(const SharedFrame& frame) {
   }
   unsent_bytes_ += frame->size();
   queue_.push_back(frame);
-  wake_writer();
+  request_flush();
   return true;
 }
 
@@ -255,11 +306,6 @@ void Session::deliver_final(std::string frame) {
   if (phase_ != Phase::open) return;
   unsent_bytes_ += frame.size();
   queue_.push_back(make_frame(std::move(frame)));
-  wake_writer();
-}
-
-void Session::wake_writer() {
-  if (writer_waiting_) wake_.cancel();
 }
 
 void Session::begin_close(bool announce, Clock::time_point deadline) {
@@ -267,7 +313,7 @@ void Session::begin_close(bool announce, Clock::time_point deadline) {
   phase_ = Phase::closing;
   announce_leave_ = announce;
   close_deadline_ = deadline;
-  wake_writer();
+  start_writer();
   // This may run inside a hub fan-out (a slow consumer found by deliver), where the hub
   // must not be re-entered: leave it from a fresh turn of the loop.
   asio::post(socket_.get_executor(), [self = shared_from_this()] { self->leave_hub(); });
@@ -311,7 +357,6 @@ void Session::force_close() {
   std::error_code ignored;
   socket_.close(ignored);
   queue_.clear();
-  wake_writer();
 }
 
 }  // namespace parley::server
