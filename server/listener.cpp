@@ -12,6 +12,8 @@ using asio::experimental::as_tuple;
 
 // Long enough not to spin while descriptors are exhausted, short enough to notice freed ones.
 constexpr auto kAcceptBackoff = std::chrono::milliseconds(100);
+// A burst of connections is taken in one turn of the loop, up to this many at a time.
+constexpr int kAcceptsPerTurn = 64;
 
 }  // namespace
 
@@ -22,6 +24,8 @@ Listener::Listener(asio::io_context& io, const asio::ip::tcp::endpoint& endpoint
   acceptor_.set_option(asio::ip::tcp::acceptor::reuse_address(true));
   acceptor_.bind(endpoint);
   acceptor_.listen(asio::socket_base::max_listen_connections);
+  // Lets accept_loop take what is already waiting without another trip through the loop.
+  acceptor_.non_blocking(true);
 }
 
 void Listener::start() {
@@ -60,6 +64,13 @@ asio::awaitable<void> Listener::accept_loop() {
       failures = 0;
     }
     on_accept_(std::move(socket));
+    for (int more = 1; more < kAcceptsPerTurn && !closed_; ++more) {
+      // would_block ends the burst; a real error comes back from async_accept next time.
+      std::error_code burst_error;
+      asio::ip::tcp::socket next = acceptor_.accept(burst_error);
+      if (burst_error) break;
+      on_accept_(std::move(next));
+    }
   }
 }
 
