@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <optional>
 
+#include "bench.hpp"
+#include "bench_stats.hpp"
 #include "chat.hpp"
 #include "commands.hpp"
 #include "script.hpp"
@@ -15,7 +17,7 @@ namespace {
 using namespace parley::client;
 
 // Runs one subcommand coroutine to completion; Ctrl-C ends it with exit code 130.
-int run(std::function<asio::awaitable<int>()> command) {
+int run(const std::function<asio::awaitable<int>()>& command) {
   asio::io_context io(1);
   int exit_code = kServerError;
   asio::signal_set signals(io, SIGINT, SIGTERM);
@@ -24,7 +26,7 @@ int run(std::function<asio::awaitable<int>()> command) {
     exit_code = 130;
     io.stop();
   });
-  asio::co_spawn(io, command(), [&](std::exception_ptr error, int code) {
+  asio::co_spawn(io, command(), [&](const std::exception_ptr& error, int code) {
     exit_code = code;
     if (error) {
       try {
@@ -116,6 +118,37 @@ int main(int argc, char** argv) {
   script->add_option("files", files, "Script files")->required()->check(CLI::ExistingFile);
   script->add_flag("-v,--verbose", verbose, "Print each step as it runs");
 
+  auto* bench_cmd = app.add_subcommand(
+      "bench", "Load test: publishers and subscribers on one topic, throughput and latency");
+  BenchOptions bench_options;
+  bench_cmd->add_option("--pubs", bench_options.pubs, "Publisher connections")
+      ->capture_default_str()
+      ->check(CLI::Range(1, static_cast<int>(bench::kMaxPublishers)));
+  bench_cmd->add_option("--subs", bench_options.subs, "Subscriber connections")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 100000));
+  bench_cmd->add_option("--size", bench_options.size, "Payload bytes per message (at least 40)")
+      ->capture_default_str()
+      ->check(CLI::Range(bench::kHeaderSize, std::size_t{16} << 20));
+  auto* bench_msgs =
+      bench_cmd->add_option("--msgs", bench_options.msgs, "Messages in total, across publishers")
+          ->capture_default_str()
+          ->check(CLI::PositiveNumber);
+  bench_cmd
+      ->add_option("--duration", bench_options.duration_s, "Publish for SECONDS instead of --msgs")
+      ->check(CLI::PositiveNumber)
+      ->excludes(bench_msgs);
+  bench_cmd->add_option("--rate", bench_options.rate, "Total publish rate cap, msgs/s (0: no cap)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  bench_cmd->add_option("--topic", bench_options.topic, "Topic (default bench.<random>)");
+  bench_cmd
+      ->add_option("--window", bench_options.window,
+                   "Publishers stay at most N messages ahead of subscriber 0 (0: no limit)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  bench_cmd->add_flag("--json", bench_options.json, "Print one JSON object instead of the summary");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -142,5 +175,6 @@ int main(int argc, char** argv) {
     return run([&] { return run_ping(common, timeout); });
   }
   if (*script) return run([&] { return run_scripts(common, files, verbose); });
+  if (*bench_cmd) return run([&] { return run_bench(common, bench_options); });
   return run([&] { return run_raw(common); });
 }

@@ -2,8 +2,8 @@
 
 namespace parley::client {
 
-Session::Session(asio::any_io_executor executor, CommonOptions options)
-    : connection_(std::move(executor)), options_(std::move(options)) {}
+Session::Session(const asio::any_io_executor& executor, CommonOptions options)
+    : connection_(executor), options_(std::move(options)) {}
 
 std::string describe_error(const json& frame) {
   return frame.value("code", std::string("error")) + ": " + frame.value("message", std::string());

@@ -33,7 +33,7 @@ struct Failure {
 
 class Session {
  public:
-  Session(asio::any_io_executor executor, CommonOptions options);
+  Session(const asio::any_io_executor& executor, CommonOptions options);
 
   // Connects and, when a name or token is set (or `always_hello`), says hello.
   asio::awaitable<std::optional<Failure>> open(bool always_hello = false);
