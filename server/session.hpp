@@ -1,10 +1,10 @@
 #pragma once
 // One client connection, owning its socket. A reader coroutine splits frames in place and
-// hands them to the dispatcher. Output is written where it is produced: what the hub
-// queues for a session is sent with one non-blocking gathered write when the event loop
-// has finished the current read (see SessionRegistry::flush), so a fan-out costs one
-// system call per recipient and no coroutine wake-up. Only when the socket pushes back,
-// or the session closes, does a writer coroutine run, awaiting writability.
+// hands them to the dispatcher. Output is written without a coroutine wake-up: what the
+// hub queues for a session is sent with one non-blocking gathered write once the event
+// loop has handled every socket that was ready (see SessionRegistry::flush), so a fan-out
+// costs at most one system call per recipient. Only when the socket pushes back, or the
+// session closes, does a writer coroutine run, awaiting writability.
 #include <asio.hpp>
 #include <chrono>
 #include <functional>
