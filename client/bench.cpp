@@ -458,7 +458,8 @@ bool BenchRun::on_msg_frame(Sub& sub, std::string_view line, std::int64_t now) {
       is_msg = member.is_string && member.value == "msg";
     } else if (member.key == "topic") {
       our_topic = member.is_string && member.value == options_.topic;
-    } else if (member.key == "data" && member.is_string && !member.escaped) {
+    } else if (member.key == "data" && member.is_string &&
+               member.value.find('\\') == std::string_view::npos) {
       payload = member.value;
       has_payload = true;
     }

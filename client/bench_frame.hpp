@@ -12,7 +12,6 @@ struct FrameMember {
   std::string_view key;    // between the quotes, escapes left as they are
   std::string_view value;  // the raw value; a string's without its quotes
   bool is_string = false;
-  bool escaped = false;  // a string holding a backslash
 };
 
 // Calls visit(member) for each top-level member in order; false when the line is not one
@@ -22,9 +21,8 @@ bool for_each_member(std::string_view line, Visit&& visit);
 
 namespace detail {
 std::size_t skip_space(std::string_view s, std::size_t i);
-// The index of the quote closing a string whose contents start at `i`, or npos; sets
-// `escaped` when a backslash was seen.
-std::size_t string_end(std::string_view s, std::size_t i, bool& escaped);
+// The index of the quote closing a string whose contents start at `i`, or npos.
+std::size_t string_end(std::string_view s, std::size_t i);
 // One past the end of a number, literal, object or array starting at `i`, or npos.
 std::size_t value_end(std::string_view s, std::size_t i);
 }  // namespace detail
@@ -40,8 +38,7 @@ bool for_each_member(std::string_view line, Visit&& visit) {
   while (true) {
     if (i == line.size() || line[i] != '"') return false;
     FrameMember member;
-    bool key_escaped = false;
-    const std::size_t key_end = detail::string_end(line, i + 1, key_escaped);
+    const std::size_t key_end = detail::string_end(line, i + 1);
     if (key_end == npos) return false;
     member.key = line.substr(i + 1, key_end - i - 1);
     i = skip_space(line, key_end + 1);
@@ -49,7 +46,7 @@ bool for_each_member(std::string_view line, Visit&& visit) {
     i = skip_space(line, i + 1);
     if (i == line.size()) return false;
     if (line[i] == '"') {
-      const std::size_t end = detail::string_end(line, i + 1, member.escaped);
+      const std::size_t end = detail::string_end(line, i + 1);
       if (end == npos) return false;
       member.value = line.substr(i + 1, end - i - 1);
       member.is_string = true;

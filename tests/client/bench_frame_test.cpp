@@ -43,9 +43,14 @@ TEST_CASE("bench frame reader handles spacing, escapes and empty objects", "[cli
   REQUIRE(ok);
   REQUIRE(members.size() == 2);
   CHECK(members[0].value == R"(a\"b\\)");
-  CHECK(members[0].escaped);
   CHECK(members[1].value == "msg");
-  CHECK_FALSE(members[1].escaped);
+
+  // Past the first 16 bytes of a string the reader searches differently.
+  members = members_of(R"({"data":"0123456789abcdefghij\"klmnopqrstuvwxyz\\","op":"msg"})", ok);
+  REQUIRE(ok);
+  REQUIRE(members.size() == 2);
+  CHECK(members[0].value == R"(0123456789abcdefghij\"klmnopqrstuvwxyz\\)");
+  CHECK(members[1].value == "msg");
 
   members = members_of("{}", ok);
   CHECK(ok);
