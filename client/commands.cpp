@@ -115,12 +115,21 @@ asio::awaitable<int> run_sub(CommonOptions options, std::string pattern,
       continue;
     }
     if (connected_once) std::fprintf(stderr, "parley: reconnected to %s\n", options.server.c_str());
-    connected_once = true;
-    backoff = std::chrono::milliseconds(100);
     json sub = {{"op", "sub"}, {"topic", pattern}};
     if (group) sub["group"] = *group;
     auto reply = co_await session.request(sub);
-    if (auto* failed = std::get_if<Failure>(&reply)) co_return report(*failed);
+    if (auto* failed = std::get_if<Failure>(&reply)) {
+      // A refusal is final; a connection that dies before the reply (a server restarting
+      // again) is one more reason to reconnect, once we have been connected.
+      if (!connected_once || !failed->connection_lost) co_return report(*failed);
+      std::fprintf(stderr, "parley: %s, reconnecting\n", failed->reason.c_str());
+      asio::steady_timer pause(executor, backoff);
+      co_await pause.async_wait(asio::use_awaitable);
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+      continue;
+    }
+    connected_once = true;
+    backoff = std::chrono::milliseconds(100);
     std::string line;
     while (!count || received < *count) {
       const auto read = co_await session.connection().read(line, std::chrono::hours(24));

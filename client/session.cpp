@@ -28,7 +28,7 @@ asio::awaitable<std::variant<json, Failure>> Session::request(json frame) {
   const std::string id = "c" + std::to_string(next_id_++);
   frame["id"] = id;
   if (!co_await connection_.send(frame.dump()))
-    co_return Failure{kServerError, "the connection is closed"};
+    co_return Failure{kServerError, "the connection is closed", true};
   const auto deadline = std::chrono::steady_clock::now() + options_.reply_timeout;
   std::string line;
   while (true) {
@@ -36,9 +36,9 @@ asio::awaitable<std::variant<json, Failure>> Session::request(json frame) {
         deadline - std::chrono::steady_clock::now());
     const auto read = co_await connection_.read(line, std::max(left, std::chrono::milliseconds(1)));
     if (read == Connection::Read::timeout)
-      co_return Failure{kServerError, "no reply from the server in time"};
+      co_return Failure{kServerError, "no reply from the server in time", true};
     if (read == Connection::Read::closed)
-      co_return Failure{kServerError, "the server closed the connection"};
+      co_return Failure{kServerError, "the server closed the connection", true};
     json reply = json::parse(line, nullptr, false);
     if (reply.is_discarded()) continue;
     if (reply.value("id", json()) != id) {

@@ -29,6 +29,7 @@ struct CommonOptions {
 struct Failure {
   int exit_code;
   std::string reason;
+  bool connection_lost = false;  // closed or silent, rather than refused by the server
 };
 
 class Session {

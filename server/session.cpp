@@ -118,6 +118,7 @@ asio::awaitable<void> Session::read_loop() {
         co_await socket_.async_wait(asio::ip::tcp::socket::wait_read, as_tuple(use_awaitable));
     if (phase_ != Phase::open) break;
     if (wait_error) {
+      spdlog::debug("session {} wait for input failed: {}", id(), wait_error.message());
       begin_close(true, Clock::now());
       break;
     }
@@ -126,6 +127,7 @@ asio::awaitable<void> Session::read_loop() {
       const std::size_t n = socket_.read_some(asio::buffer(buffer), ec);
       if (ec == asio::error::would_block || ec == asio::error::try_again) break;
       if (ec == asio::error::eof) {
+        spdlog::debug("session {} input ended", id());
         // The client closed its side: what it sent before is still answered.
         if (auto last = splitter_.take_unterminated(); !last.empty()) {
           on_frame(last, Clock::now(), wall_clock_ms());

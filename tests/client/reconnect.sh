@@ -8,7 +8,7 @@ work=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
-fail() { echo "reconnect.sh: $*" >&2; for f in "$work"/*.out "$work"/*.log; do echo "--- $f"; cat "$f"; done >&2; exit 1; }
+fail() { echo "reconnect.sh: $*" >&2; for f in "$work"/*.out "$work"/*.err "$work"/*.log; do echo "--- $f"; cat "$f"; done >&2; exit 1; }
 wait_for() {  # wait_for DESCRIPTION COMMAND...: bounded wait on a condition
   local what=$1
   shift
