@@ -408,6 +408,7 @@ int main(int argc, char** argv) {
   std::vector<Checker> checkers(kCheckers);
   std::vector<std::unique_ptr<Line>> checker_lines;
   Line monitor(io);
+  Line long_staller(io);
   long rss_start = 0;
   int fds_start = 0;
   bool finished = false;
@@ -449,6 +450,19 @@ int main(int argc, char** argv) {
           for (const auto& m : (*joined)["members"]) checker.members.insert(m.get<std::string>());
           checker.connected = true;
         }
+        // A subscriber to everything that never reads, for the whole run: the server must
+        // cut it off as a slow consumer. The chaos slots' short stallers alone may all fit
+        // in the kernel's socket buffers when this machine publishes slowly.
+        if (!co_await long_staller.connect(port))
+          throw std::runtime_error("the long staller could not connect");
+        std::error_code buffer_error;  // a small window keeps the kernel from absorbing much
+        long_staller.socket().set_option(asio::socket_base::receive_buffer_size(4096),
+                                         buffer_error);
+        const json staller_hello = json{{"op", "hello"}, {"name", "long-staller"}};
+        co_await long_staller.send(staller_hello);
+        const json staller_sub = json{{"op", "sub"}, {"topic", "soak.>"}};
+        co_await long_staller.send(staller_sub);
+
         const auto deadline = Clock::now() + std::chrono::seconds(seconds);
         int running = 0;
         asio::steady_timer all_done(io);
@@ -492,6 +506,7 @@ int main(int argc, char** argv) {
           all_done.expires_after(500ms);
           co_await all_done.async_wait(as_tuple(use_awaitable));
         }
+        long_staller.close();
         stage = "checkers catching up";
 
         // Every publisher has had its last pong: whatever it sent is already queued for the
