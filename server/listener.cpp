@@ -4,6 +4,8 @@
 
 #include <asio/experimental/as_tuple.hpp>
 
+#include "spawn.hpp"
+
 namespace parley::server {
 namespace {
 
@@ -29,14 +31,7 @@ Listener::Listener(asio::io_context& io, const asio::ip::tcp::endpoint& endpoint
 }
 
 void Listener::start() {
-  asio::co_spawn(acceptor_.get_executor(), accept_loop(), [](const std::exception_ptr& error) {
-    if (!error) return;
-    try {
-      std::rethrow_exception(error);
-    } catch (const std::exception& e) {
-      spdlog::critical("accept loop ended by an internal error: {}", e.what());
-    }
-  });
+  spawn_logged(acceptor_.get_executor(), accept_loop(), "accept loop");
 }
 
 void Listener::close() {

@@ -3,9 +3,13 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 #include <asio/experimental/as_tuple.hpp>
+#include <csignal>
 
 #include "parley/protocol/frames.hpp"
+#include "spawn.hpp"
+#include "stream_transport.hpp"
 
 namespace parley::server {
 namespace {
@@ -42,22 +46,20 @@ Server::Server(asio::io_context& io, const ServerConfig& config)
       started_(std::chrono::system_clock::now()),
       hub_(HubLimits{config.max_subs, config.history, config.history_bytes}),
       dispatcher_(hub_, dispatch_options(config), started_),
-      session_settings_{config.max_frame, config.outbound_limit, config.ping_interval,
-                        config.ping_timeout, std::chrono::seconds(2)},
+      session_settings_{.max_frame = config.max_frame,
+                        .outbound_limit = config.outbound_limit,
+                        .ping_interval = config.ping_interval,
+                        .ping_timeout = config.ping_timeout},
       listener_(io, make_endpoint(config),
                 [this](asio::ip::tcp::socket socket) { accept(std::move(socket)); }),
-      signals_(io, SIGTERM, SIGINT),
+      signals_(io),
       sweep_timer_(io),
       drain_timer_(io) {}
 
 void Server::start() {
   listener_.start();
-  asio::co_spawn(io_, sweep_loop(), asio::detached);
-  signals_.async_wait([this](const std::error_code& ec, int signal) {
-    if (ec) return;
-    spdlog::info("received {}: draining", signal == SIGTERM ? "SIGTERM" : "SIGINT");
-    drain();
-  });
+  start_sweep();
+  watch_signals();
   const auto endpoint = local_endpoint();
   spdlog::info("listening on {}:{}", endpoint.address().to_string(), endpoint.port());
   spdlog::info(
@@ -71,25 +73,107 @@ void Server::start() {
 void Server::accept(asio::ip::tcp::socket socket) {
   if (draining_) return;
   if (registry_.size() >= config_.max_connections) {
-    // Refused before a session exists: tell it why in one non-blocking write, then close.
-    std::string refusal = protocol::build_error(std::nullopt, protocol::ErrorCode::server_full,
-                                                "the server is at its connection limit");
-    refusal += protocol::build_bye(std::nullopt, "server_full");
-    std::error_code ec;
-    socket.non_blocking(true, ec);
-    socket.write_some(asio::buffer(refusal), ec);
-    socket.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
-    socket.close(ec);
     spdlog::warn("refused a connection: {} open, the limit", registry_.size());
+    refuse(std::move(socket));
     return;
   }
-  Session::start(std::make_shared<Session>(std::move(socket), hub_, dispatcher_, registry_,
-                                           session_settings_));
+  Session::start(std::make_shared<Session>(std::make_unique<TcpTransport>(std::move(socket)), hub_,
+                                           dispatcher_, registry_, session_settings_));
+}
+
+void Server::refuse(asio::ip::tcp::socket socket) {
+  // Refused before a session exists: tell it why in one non-blocking write, shut our side
+  // down, and linger briefly so that a hello already on its way does not turn the close
+  // into a reset that destroys the error. Lingering refusals are bounded in number.
+  std::string refusal = protocol::build_error(std::nullopt, protocol::ErrorCode::server_full,
+                                              "the server is at its connection limit");
+  refusal += protocol::build_bye(std::nullopt, "server_full");
+  std::error_code ec;
+  socket.non_blocking(true, ec);
+  socket.write_some(asio::buffer(refusal), ec);
+  socket.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  if (lingering_refusals_ >= kMaxLingeringRefusals) return;  // closed on return
+  ++lingering_refusals_;
+  spawn_logged(io_.get_executor(), linger_refused(std::move(socket)), "refused connection",
+               [this](bool) { --lingering_refusals_; });
+}
+
+asio::awaitable<void> Server::linger_refused(asio::ip::tcp::socket socket) {
+  asio::steady_timer deadline(io_, session_settings_.linger_time);
+  deadline.async_wait([&socket](const std::error_code& ec) {
+    std::error_code ignored;
+    if (!ec) socket.close(ignored);
+  });
+  std::array<char, 4096> sink;
+  std::size_t discarded = 0;
+  while (socket.is_open() && discarded <= session_settings_.linger_bytes) {
+    auto [ec, n] = co_await socket.async_read_some(asio::buffer(sink), as_tuple(use_awaitable));
+    if (ec) break;
+    discarded += n;
+  }
+  deadline.cancel();
+  std::error_code ignored;
+  socket.close(ignored);
+}
+
+void Server::start_sweep() {
+  spawn_logged(io_.get_executor(), sweep_loop(), "heartbeat sweep", [this](bool failed) {
+    // Heartbeats must not silently end for everyone: start the sweep again.
+    if (failed && !finished_) start_sweep();
+  });
+}
+
+void Server::watch_signals() {
+  // SIGPIPE would end the process when a peer (or the log's reader) goes away mid-write;
+  // every write here reports EPIPE as an error instead.
+  std::signal(SIGPIPE, SIG_IGN);
+  for (const int signal_number : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2}) {
+    signals_.add(signal_number);
+  }
+  wait_for_signal();
+}
+
+void Server::wait_for_signal() {
+  signals_.async_wait([this](const std::error_code& ec, int signal_number) {
+    if (ec) return;
+    on_signal(signal_number);
+    if (!finished_) wait_for_signal();
+  });
+}
+
+void Server::on_signal(int signal_number) {
+  switch (signal_number) {
+    case SIGTERM:
+    case SIGINT: {
+      const char* name = signal_number == SIGTERM ? "SIGTERM" : "SIGINT";
+      if (!draining_) {
+        spdlog::info("received {}: draining", name);
+        drain();
+      } else {
+        spdlog::warn("received {} again while draining: closing every session now", name);
+        finish();
+      }
+      return;
+    }
+    case SIGHUP:
+      reload();
+      return;
+    default:
+      spdlog::info("received signal {}: ignored (SIGTERM or SIGINT drains, SIGHUP reloads)",
+                   signal_number == SIGUSR1 ? "SIGUSR1" : "SIGUSR2");
+      return;
+  }
+}
+
+void Server::reload() {
+  // Users and certificates are the reloadable configuration; none is configured yet.
+  spdlog::info("received SIGHUP: nothing to reload (no users file or certificates configured)");
 }
 
 asio::awaitable<void> Server::sweep_loop() {
   const auto period = sweep_period(config_);
-  while (!draining_) {
+  // The sweep goes on while draining: closing sessions have deadlines too.
+  while (!finished_) {
     sweep_timer_.expires_after(period);
     co_await sweep_timer_.async_wait(as_tuple(use_awaitable));
     const auto now = Session::Clock::now();
@@ -101,8 +185,6 @@ void Server::drain() {
   if (draining_) return;
   draining_ = true;
   listener_.close();
-  signals_.cancel();
-  sweep_timer_.cancel();
   spdlog::info("shutting down: {} sessions to drain within {} ms", registry_.size(),
                config_.drain_timeout.count());
   const auto deadline = Session::Clock::now() + config_.drain_timeout;
@@ -110,13 +192,20 @@ void Server::drain() {
   registry_.on_empty([this] { drain_timer_.cancel(); });
   registry_.for_each([deadline](Session& s) { s.shut_down(deadline); });
   drain_timer_.expires_at(deadline);
-  drain_timer_.async_wait([this](const std::error_code&) { finish(); });
+  drain_timer_.async_wait([this](const std::error_code& ec) {
+    if (ec != asio::error::operation_aborted || registry_.size() == 0) finish();
+  });
 }
 
 void Server::finish() {
+  if (finished_) return;
+  finished_ = true;
+  signals_.cancel();
+  sweep_timer_.cancel();
+  drain_timer_.cancel();
   if (registry_.size() != 0) {
     spdlog::warn("drain timeout: closing {} sessions that did not finish", registry_.size());
-    registry_.for_each([](Session& s) { s.force_close(); });
+    registry_.for_each([](Session& s) { s.close(CloseReason::deadline); });
   }
   const auto& c = hub_.counters();
   const auto uptime =

@@ -29,8 +29,18 @@ class Server {
 
  private:
   void accept(asio::ip::tcp::socket socket);
+  void refuse(asio::ip::tcp::socket socket);
+  asio::awaitable<void> linger_refused(asio::ip::tcp::socket socket);
+  void start_sweep();
   asio::awaitable<void> sweep_loop();
+  void watch_signals();
+  void wait_for_signal();
+  void on_signal(int signal_number);
+  void reload();
   void finish();
+
+  // Refused connections linger like closing sessions, but only this many at once.
+  static constexpr int kMaxLingeringRefusals = 256;
 
   asio::io_context& io_;
   const ServerConfig& config_;
@@ -44,6 +54,8 @@ class Server {
   asio::steady_timer sweep_timer_;
   asio::steady_timer drain_timer_;
   bool draining_ = false;
+  bool finished_ = false;
+  int lingering_refusals_ = 0;
 };
 
 }  // namespace parley::server

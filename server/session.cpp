@@ -2,32 +2,39 @@
 
 #include <spdlog/spdlog.h>
 
-#include <sys/socket.h>
-#include <sys/uio.h>
-
+#include <algorithm>
 #include <array>
 #include <asio/experimental/as_tuple.hpp>
-#include <cerrno>
-#include <cstring>
 
 #include "parley/protocol/frames.hpp"
+#include "spawn.hpp"
 
 namespace parley::server {
 namespace {
 
 using asio::use_awaitable;
-using asio::experimental::as_tuple;
+using protocol::ErrorCode;
+using protocol::FrameAction;
+using protocol::SplitStatus;
 
 // All sessions read through this one buffer: the loop has one thread and a read is split
-// into frames before the next await, so a quiet connection holds no read buffer at all.
+// into frames before the next await (a paused split copies what it kept), so a quiet
+// connection holds no read buffer at all.
 constexpr std::size_t kReadBufferBytes = std::size_t{64} << 10;
 std::array<char, kReadBufferBytes>& shared_read_buffer() {
   static std::array<char, kReadBufferBytes> buffer;
   return buffer;
 }
 
-// Caps one session's turn so that a flooding client cannot starve the others.
+// Fairness: one wake-up reads at most this many buffers, and one slice of a session's
+// requests handles at most kFramesPerSlice frames or queues kSliceReplyBytes of replies
+// before the reader yields to every other ready handler of the loop.
 constexpr int kReadsPerWakeup = 4;
+constexpr std::size_t kFramesPerSlice = 64;
+constexpr std::size_t kSliceReplyBytes = std::size_t{1} << 20;
+
+// A burst can leave a large vector behind; a quiet connection should cost little.
+constexpr std::size_t kKeepBatchCapacity = 256;
 
 std::int64_t wall_clock_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -35,14 +42,86 @@ std::int64_t wall_clock_ms() {
       .count();
 }
 
-std::string describe(const asio::ip::tcp::socket& socket) {
-  std::error_code ec;
-  const auto endpoint = socket.remote_endpoint(ec);
-  if (ec) return "?";
-  return endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+// What closing for one reason means.
+struct CloseRule {
+  bool announce = true;            // the other members of its rooms see presence leave
+  bool flush = true;               // queued output still goes out; otherwise released at once
+  bool drop_backlog = false;       // only a frame already partly written survives
+  std::optional<ErrorCode> error;  // an error frame the session sends itself
+  std::string_view bye;            // the reason of a bye the session sends itself
+};
+
+CloseRule rule_for(CloseReason reason) {
+  using std::nullopt;
+  switch (reason) {
+    case CloseReason::requested:  // the dispatcher queued the last frames (bye, error + bye)
+    case CloseReason::peer_closed:
+      return {.announce = true, .flush = true, .drop_backlog = false, .error = nullopt, .bye = ""};
+    case CloseReason::frame_too_large:
+      return {.announce = true,
+              .flush = true,
+              .drop_backlog = false,
+              .error = ErrorCode::frame_too_large,
+              .bye = "frame_too_large"};
+    case CloseReason::slow_consumer:
+      // What is queued is lost anyway: drop it so that the error and bye go out now.
+      return {.announce = true,
+              .flush = true,
+              .drop_backlog = true,
+              .error = ErrorCode::slow_consumer,
+              .bye = "slow_consumer"};
+    case CloseReason::timeout:
+      return {.announce = true,
+              .flush = true,
+              .drop_backlog = false,
+              .error = nullopt,
+              .bye = "timeout"};
+    case CloseReason::shutdown:
+      return {.announce = false,
+              .flush = true,
+              .drop_backlog = false,
+              .error = nullopt,
+              .bye = "shutdown"};
+    case CloseReason::broken:
+    case CloseReason::internal_error:
+    case CloseReason::deadline:
+      break;
+  }
+  return {.announce = true, .flush = false, .drop_backlog = false, .error = nullopt, .bye = ""};
+}
+
+std::string error_message(ErrorCode code, const SessionSettings& settings) {
+  if (code == ErrorCode::frame_too_large) {
+    return "a frame may hold at most " + std::to_string(settings.max_frame) + " bytes";
+  }
+  return "output not read fast enough; the connection is closed";
 }
 
 }  // namespace
+
+std::string_view to_string(CloseReason reason) noexcept {
+  switch (reason) {
+    case CloseReason::requested:
+      return "requested";
+    case CloseReason::peer_closed:
+      return "client closed";
+    case CloseReason::broken:
+      return "connection broken";
+    case CloseReason::frame_too_large:
+      return "frame too large";
+    case CloseReason::slow_consumer:
+      return "slow consumer";
+    case CloseReason::timeout:
+      return "timeout";
+    case CloseReason::shutdown:
+      return "shutdown";
+    case CloseReason::internal_error:
+      return "internal error";
+    case CloseReason::deadline:
+      return "close deadline passed";
+  }
+  return "?";
+}
 
 void SessionRegistry::remove(Session& session) {
   std::erase(to_flush_, &session);
@@ -50,21 +129,21 @@ void SessionRegistry::remove(Session& session) {
 }
 
 void SessionRegistry::flush() {
-  // A session flushed here cannot end or request another flush before the loop turns:
-  // a write queues nothing and a failed one closes the session through a posted step.
+  // No session is destroyed while this runs: a release defers the last reference to a
+  // posted step, and a write queues nothing new.
   flushing_.swap(to_flush_);
   for (Session* session : flushing_) session->flush_output();
   flushing_.clear();
 }
 
-Session::Session(asio::ip::tcp::socket socket, Hub& hub, Dispatcher& dispatcher,
+Session::Session(TransportPtr transport, Hub& hub, Dispatcher& dispatcher,
                  SessionRegistry& registry, const SessionSettings& settings)
-    : socket_(std::move(socket)),
+    : transport_(std::move(transport)),
       hub_(hub),
       dispatcher_(dispatcher),
       registry_(registry),
       settings_(settings),
-      peer_address_(describe(socket_)),
+      peer_address_(transport_->remote_address()),
       state_(hub.connect(*this), dispatcher.options(), Clock::now()),
       splitter_(settings.max_frame),
       last_activity_(Clock::now()) {
@@ -73,196 +152,159 @@ Session::Session(asio::ip::tcp::socket socket, Hub& hub, Dispatcher& dispatcher,
 
 Session::~Session() {
   registry_.remove(*this);
-  leave_hub();
+  // Only a session that never started gets here still in the hub; destruction is never
+  // inside a fan-out (release() defers it), so the hub may be called directly.
+  if (in_hub_) hub_.disconnect(state_.id, true);
 }
 
 void Session::start(const std::shared_ptr<Session>& session) {
   spdlog::debug("session {} open from {} as {}", session->id(), session->peer_address_,
                 session->hub_.name_of(session->id()));
-  std::error_code ec;
-  session->socket_.set_option(asio::ip::tcp::no_delay(true), ec);
-  session->socket_.non_blocking(true, ec);
-  // The reader runs for the whole connection; the writer only while output waits for
-  // the socket, so a quiet connection costs one coroutine. The last one out cleans up.
-  session->running_ = 1;
-  spawn(session, session->read_loop());
+  session->keep_alive_ = session;
+  spawn_logged(session->transport_->get_executor(), session->read_loop(),
+               "session " + std::to_string(session->id()) + " reader", [session](bool failed) {
+                 if (failed) session->close(CloseReason::internal_error);
+               });
 }
 
-void Session::spawn(const std::shared_ptr<Session>& session, asio::awaitable<void> loop) {
-  asio::co_spawn(session->socket_.get_executor(), std::move(loop),
-                 [session](const std::exception_ptr& error) {
-                   if (error) {
-                     try {
-                       std::rethrow_exception(error);
-                     } catch (const std::exception& e) {
-                       spdlog::error("session {} ({}) ended by an internal error: {}",
-                                     session->id(), session->peer_address_, e.what());
-                     }
-                     session->force_close();
-                   }
-                   if (--session->running_ == 0) session->finish();
-                 });
-}
-
-void Session::finish() {
-  force_close();
-  leave_hub();
-  spdlog::debug("session {} ({}) closed", id(), peer_address_);
-  registry_.remove(*this);
-}
+// ---- input --------------------------------------------------------------------------
 
 asio::awaitable<void> Session::read_loop() {
   auto& buffer = shared_read_buffer();
-  while (phase_ == Phase::open) {
-    auto [wait_error] =
-        co_await socket_.async_wait(asio::ip::tcp::socket::wait_read, as_tuple(use_awaitable));
-    if (phase_ != Phase::open) break;
-    if (wait_error) {
-      spdlog::debug("session {} wait for input failed: {}", id(), wait_error.message());
-      begin_close(true, Clock::now());
+  while (phase_ != Phase::closed && !input_ended_) {
+    if (phase_ == Phase::open && splitter_.paused()) {
+      // The last slice was cut short: let every other ready handler run first.
+      co_await asio::post(transport_->get_executor(), use_awaitable);
+      if (phase_ != Phase::open) continue;
+      begin_slice();
+      split_done(splitter_.resume([this](std::string_view f) { return on_frame(f); }));
+      continue;
+    }
+    if (phase_ == Phase::open && unsent_bytes_ > settings_.outbound_limit) {
+      // Back-pressure: the client asked for more than it has read so far. Its requests
+      // wait in the kernel until its output drains, which the writer is busy with.
+      if (const auto ec = co_await transport_->wait_writable(); ec) {
+        close(CloseReason::broken);
+        break;
+      }
+      if (!writer_running_) flush_output();
+      continue;
+    }
+    if (const auto ec = co_await transport_->wait_readable(); ec) {
+      if (phase_ != Phase::closed) {
+        spdlog::debug("session {} wait for input failed: {}", id(), ec.message());
+        close(CloseReason::broken);
+      }
       break;
     }
-    for (int turn = 0; turn < kReadsPerWakeup && phase_ == Phase::open; ++turn) {
+    begin_slice();
+    for (int turn = 0; turn < kReadsPerWakeup && phase_ != Phase::closed; ++turn) {
       std::error_code ec;
-      const std::size_t n = socket_.read_some(asio::buffer(buffer), ec);
+      const std::size_t n = transport_->read_some(buffer, ec);
       if (ec == asio::error::would_block || ec == asio::error::try_again) break;
       if (ec == asio::error::eof) {
-        spdlog::debug("session {} input ended", id());
-        // The client closed its side: what it sent before is still answered.
-        if (auto last = splitter_.take_unterminated(); !last.empty()) {
-          on_frame(last, Clock::now(), wall_clock_ms());
-        }
-        begin_close(true, Clock::now() + settings_.close_grace);
+        on_input_end();
         break;
       }
       if (ec) {
         spdlog::debug("session {} read failed: {}", id(), ec.message());
-        begin_close(true, Clock::now());
+        close(CloseReason::broken);
         break;
       }
       hub_.counters().bytes_in += n;
-      const auto now = Clock::now();
-      const auto wall_ms = wall_clock_ms();
-      const auto status =
-          splitter_.feed(std::string_view(buffer.data(), n),
-                         [&](std::string_view frame) { return on_frame(frame, now, wall_ms); });
-      if (status == protocol::SplitStatus::too_large) {
-        deliver_final(protocol::build_error(
-            std::nullopt, protocol::ErrorCode::frame_too_large,
-            "a frame may hold at most " + std::to_string(settings_.max_frame) + " bytes"));
-        deliver_final(protocol::build_bye(std::nullopt, "frame_too_large"));
-        begin_close(true, now + settings_.close_grace);
+      if (phase_ != Phase::open) {
+        discard_input(n);
+        continue;
       }
-      if (n < buffer.size()) break;
+      if (!take_input(std::string_view(buffer.data(), n)) || n < buffer.size()) break;
     }
   }
 }
 
-bool Session::on_frame(std::string_view frame, Clock::time_point now, std::int64_t wall_ms) {
+bool Session::take_input(std::string_view bytes) {
+  return split_done(splitter_.feed(bytes, [this](std::string_view f) { return on_frame(f); }));
+}
+
+bool Session::split_done(protocol::SplitStatus status) {
+  if (status == SplitStatus::too_large) close(CloseReason::frame_too_large);
+  return status == SplitStatus::ok;
+}
+
+void Session::begin_slice() {
+  slice_frames_ = 0;
+  slice_start_unsent_ = unsent_bytes_;
+}
+
+FrameAction Session::on_frame(std::string_view frame) {
+  const auto now = Clock::now();
   last_activity_ = now;
   ping_outstanding_ = false;
-  if (dispatcher_.handle(state_, *this, frame, now, wall_ms) == Disposition::close) {
-    begin_close(true, now + settings_.close_grace);
+  if (dispatcher_.handle(state_, *this, frame, now, wall_clock_ms()) == Disposition::close) {
+    close(CloseReason::requested);
   }
-  return phase_ == Phase::open;
+  if (phase_ != Phase::open) return FrameAction::stop;
+  const std::size_t replied =
+      unsent_bytes_ > slice_start_unsent_ ? unsent_bytes_ - slice_start_unsent_ : 0;
+  if (++slice_frames_ >= kFramesPerSlice || replied >= kSliceReplyBytes) return FrameAction::pause;
+  return FrameAction::next;
 }
 
-asio::awaitable<void> Session::write_loop() {
-  while (true) {
-    if (batch_first_ == batch_.size()) {
-      batch_sent();
-      if (queue_.empty()) break;
-      batch_.swap(queue_);
-    }
-    const SendResult result = send_some();
-    if (result == SendResult::failed) break;
-    if (result == SendResult::would_block) {
-      auto [ec] =
-          co_await socket_.async_wait(asio::ip::tcp::socket::wait_write, as_tuple(use_awaitable));
-      if (ec) break;
-    }
-  }
-  writer_running_ = false;
-  if (phase_ == Phase::open && batch_.empty()) co_return;
-  // Closing, or the connection failed: once everything queued is out, shut down gracefully
-  // so that the client reads it all before EOF.
-  queue_.clear();
-  batch_.clear();
-  unsent_bytes_ = 0;
-  std::error_code ignored;
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
-  socket_.close(ignored);
-  if (phase_ == Phase::open) {
-    phase_ = Phase::closing;
-    asio::post(socket_.get_executor(), [self = shared_from_this()] { self->leave_hub(); });
-  }
-  phase_ = Phase::closed;
-}
-
-Session::SendResult Session::send_some() {
-  // sendmsg takes up to IOV_MAX buffers per call, where Asio's gathered write takes 64: a
-  // batch of small frames then costs one system call instead of several.
-  constexpr std::size_t kMaxBuffers = 1024;
-  std::array<iovec, kMaxBuffers> buffers;
-  while (batch_first_ < batch_.size()) {
-    std::size_t count = 0;
-    for (std::size_t i = batch_first_; i < batch_.size() && count < kMaxBuffers; ++i, ++count) {
-      const std::string& frame = *batch_[i];
-      const std::size_t skip = i == batch_first_ ? batch_first_sent_ : 0;
-      buffers[count].iov_base = const_cast<char*>(frame.data() + skip);
-      buffers[count].iov_len = frame.size() - skip;
-    }
-    msghdr message{};
-    message.msg_iov = buffers.data();
-    message.msg_iovlen = count;
-    const ssize_t sent = ::sendmsg(socket_.native_handle(), &message, MSG_NOSIGNAL);
-    if (sent < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) return SendResult::would_block;
-      spdlog::debug("session {} write failed: {}", id(), std::strerror(errno));
-      return SendResult::failed;
-    }
-    auto left = static_cast<std::size_t>(sent);
-    hub_.counters().bytes_out += left;
-    unsent_bytes_ -= left;
-    while (left > 0) {
-      const std::size_t rest = batch_[batch_first_]->size() - batch_first_sent_;
-      if (left < rest) {
-        batch_first_sent_ += left;
-        break;
-      }
-      left -= rest;
-      ++batch_first_;
-      batch_first_sent_ = 0;
-    }
-  }
-  return SendResult::done;
-}
-
-void Session::batch_sent() {
-  batch_.clear();
-  batch_first_ = 0;
-  batch_first_sent_ = 0;
-  // A burst can leave a large vector behind; a quiet connection should cost little.
-  if (batch_.capacity() > 256) batch_.shrink_to_fit();
-}
-
-void Session::flush_output() {
-  flush_requested_ = false;
-  // A running writer sends the queue itself once the socket takes more.
-  if (writer_running_ || phase_ != Phase::open || queue_.empty()) return;
-  batch_.swap(queue_);
-  switch (send_some()) {
-    case SendResult::done:
-      batch_sent();
+void Session::on_input_end() {
+  input_ended_ = true;
+  switch (phase_) {
+    case Phase::open:
+      spdlog::debug("session {} input ended", id());
+      // The client closed its side: what it sent before is still answered.
+      if (auto last = splitter_.take_unterminated(); !last.empty()) on_frame(last);
+      close(CloseReason::peer_closed);
       return;
-    case SendResult::would_block:
-      start_writer();
+    case Phase::flushing:
+      return;  // once the output is out, the session closes without lingering
+    case Phase::lingering:
+      release();
       return;
-    case SendResult::failed:
-      force_close();
+    case Phase::closed:
       return;
   }
+}
+
+void Session::discard_input(std::size_t bytes) {
+  discarded_ += bytes;
+  if (discarded_ > settings_.linger_bytes) {
+    spdlog::debug("session {} sent {} bytes after its close; closing now", id(), discarded_);
+    close(CloseReason::deadline);
+  }
+}
+
+// ---- output -------------------------------------------------------------------------
+
+bool Session::deliver(const SharedFrame& frame) {
+  if (phase_ != Phase::open) return false;
+  if (unsent_bytes_ - unsent_reply_bytes_ + frame->size() > settings_.outbound_limit) {
+    // Cut off: this peer would otherwise hold the server's memory hostage.
+    ++hub_.counters().slow_consumers;
+    spdlog::info("session {} ({}, {}) cut off as a slow consumer: {} bytes unsent", id(),
+                 peer_address_, hub_.name_of(id()), unsent_bytes_);
+    close(CloseReason::slow_consumer);
+    return false;
+  }
+  queue(frame, false);
+  return true;
+}
+
+void Session::reply(const SharedFrame& frame) {
+  if (phase_ != Phase::open) return;
+  queue(frame, true);
+}
+
+void Session::queue(const SharedFrame& frame, bool is_reply) {
+  unsent_bytes_ += frame->size();
+  if (is_reply) {
+    unsent_reply_bytes_ += frame->size();
+    queue_replies_.push_back(queue_.size());
+  }
+  queue_.push_back(frame);
+  request_flush();
 }
 
 void Session::request_flush() {
@@ -273,91 +315,212 @@ void Session::request_flush() {
   // messages from many publishers to one recipient leave in one system call, as Redis does
   // in its before-sleep step.
   if (registry_.request_flush(*this)) {
-    asio::post(socket_.get_executor(), [self = shared_from_this()] { self->registry_.flush(); });
+    asio::post(transport_->get_executor(),
+               [self = shared_from_this()] { self->registry_.flush(); });
+  }
+}
+
+void Session::flush_output() {
+  flush_requested_ = false;
+  // A running writer sends the queue itself once the connection takes more.
+  if (writer_running_ || phase_ == Phase::closed) return;
+  switch (pump()) {
+    case WriteStatus::done:
+      output_drained();
+      return;
+    case WriteStatus::would_block:
+      start_writer();
+      return;
+    case WriteStatus::failed:
+      close(CloseReason::broken);
+      return;
+  }
+}
+
+WriteStatus Session::pump() {
+  while (true) {
+    if (cursor_.frame == batch_.size()) {
+      batch_.clear();
+      if (batch_.capacity() > kKeepBatchCapacity) batch_.shrink_to_fit();
+      cursor_ = {};
+      batch_replies_.clear();
+      next_batch_reply_ = 0;
+      if (queue_.empty()) return WriteStatus::done;
+      batch_.swap(queue_);
+      batch_replies_.swap(queue_replies_);
+    }
+    std::size_t wire_bytes = 0;
+    const std::size_t from = cursor_.frame;
+    const WriteStatus status = transport_->write(batch_, cursor_, wire_bytes);
+    hub_.counters().bytes_out += wire_bytes;
+    account_sent(from, cursor_.frame);
+    if (status != WriteStatus::done) return status;
+  }
+}
+
+void Session::account_sent(std::size_t from, std::size_t to) {
+  for (std::size_t i = from; i < to; ++i) {
+    const std::size_t size = batch_[i]->size();
+    unsent_bytes_ -= size;
+    if (next_batch_reply_ < batch_replies_.size() && batch_replies_[next_batch_reply_] == i) {
+      unsent_reply_bytes_ -= size;
+      ++next_batch_reply_;
+    }
   }
 }
 
 void Session::start_writer() {
-  if (writer_running_ || phase_ == Phase::closed || !socket_.is_open()) return;
+  if (writer_running_ || phase_ == Phase::closed) return;
   writer_running_ = true;
-  ++running_;
-  spawn(shared_from_this(), write_loop());
+  spawn_logged(transport_->get_executor(), write_loop(),
+               "session " + std::to_string(id()) + " writer",
+               [self = shared_from_this()](bool failed) {
+                 self->writer_running_ = false;
+                 if (failed) self->close(CloseReason::internal_error);
+               });
 }
 
-bool Session::deliver(const SharedFrame& frame) {
-  if (phase_ != Phase::open) return false;
-  if (unsent_bytes_ + frame->size() > settings_.outbound_limit) {
-    // Cut off: this peer would otherwise hold the server's memory hostage.
-    ++hub_.counters().slow_consumers;
-    spdlog::info("session {} ({}, {}) cut off as a slow consumer: {} bytes unsent", id(),
-                 peer_address_, hub_.name_of(id()), unsent_bytes_);
-    deliver_final(protocol::build_error(std::nullopt, protocol::ErrorCode::slow_consumer,
-                                        "output not read fast enough; the connection is closed"));
-    deliver_final(protocol::build_bye(std::nullopt, "slow_consumer"));
-    begin_close(true, Clock::now() + settings_.close_grace);
-    return false;
+asio::awaitable<void> Session::write_loop() {
+  while (phase_ != Phase::closed) {
+    const WriteStatus status = pump();
+    if (status == WriteStatus::done) {
+      writer_running_ = false;
+      output_drained();
+      co_return;
+    }
+    if (status == WriteStatus::failed) break;
+    if (const auto ec = co_await transport_->wait_writable(); ec) break;
   }
-  unsent_bytes_ += frame->size();
-  queue_.push_back(frame);
+  writer_running_ = false;
+  close(CloseReason::broken);  // a no-op once closed
+}
+
+void Session::output_drained() {
+  if (phase_ == Phase::flushing) finish_flush();
+}
+
+void Session::drop_backlog() {
+  // Keep only a frame already partly written: cutting it would leave half a line.
+  std::vector<SharedFrame> kept;
+  bool kept_is_reply = false;
+  if (cursor_.frame < batch_.size() && cursor_.offset > 0) {
+    kept.push_back(batch_[cursor_.frame]);
+    kept_is_reply = next_batch_reply_ < batch_replies_.size() &&
+                    batch_replies_[next_batch_reply_] == cursor_.frame;
+  }
+  batch_ = std::move(kept);
+  cursor_.frame = 0;
+  batch_replies_.clear();
+  if (kept_is_reply) batch_replies_.push_back(0);
+  next_batch_reply_ = 0;
+  queue_.clear();
+  queue_replies_.clear();
+  unsent_bytes_ = batch_.empty() ? 0 : batch_.front()->size();
+  unsent_reply_bytes_ = kept_is_reply ? unsent_bytes_ : 0;
+}
+
+// ---- closing ------------------------------------------------------------------------
+
+void Session::close(CloseReason reason) {
+  const CloseRule rule = rule_for(reason);
+  if (phase_ != Phase::open) {
+    // Already closing: only a reason that cannot wait changes anything, and it ends it now.
+    if (!rule.flush) release();
+    return;
+  }
+  close_reason_ = reason;
+  spdlog::debug("session {} ({}) closing: {}", id(), peer_address_, to_string(reason));
+  if (rule.drop_backlog) drop_backlog();
+  // The last words go out past the outbound limit: they are what the client needs most.
+  if (rule.error) {
+    queue(make_frame(protocol::build_error(std::nullopt, *rule.error,
+                                           error_message(*rule.error, settings_))),
+          true);
+  }
+  if (!rule.bye.empty()) queue(make_frame(protocol::build_bye(std::nullopt, rule.bye)), true);
+  leave_hub(rule.announce);
+  if (!rule.flush) {
+    release();
+    return;
+  }
+  phase_ = Phase::flushing;
+  deadline_ = drain_deadline_.value_or(Clock::now() + settings_.close_grace);
   request_flush();
-  return true;
 }
 
-void Session::deliver_final(std::string frame) {
-  if (phase_ != Phase::open) return;
-  unsent_bytes_ += frame.size();
-  queue_.push_back(make_frame(std::move(frame)));
+void Session::finish_flush() {
+  // Everything the client must see is out: end our side cleanly, then keep reading (and
+  // discarding) for a while, so that input still in flight does not make the kernel
+  // answer with a reset that would destroy the frames we just sent.
+  transport_->shutdown_send();
+  if (input_ended_) {
+    release();
+    return;
+  }
+  phase_ = Phase::lingering;
+  deadline_ = Clock::now() + settings_.linger_time;
+  if (drain_deadline_) deadline_ = std::min(deadline_, *drain_deadline_);
 }
 
-void Session::begin_close(bool announce, Clock::time_point deadline) {
-  if (phase_ != Phase::open) return;
-  phase_ = Phase::closing;
-  announce_leave_ = announce;
-  close_deadline_ = deadline;
-  start_writer();
-  // This may run inside a hub fan-out (a slow consumer found by deliver), where the hub
-  // must not be re-entered: leave it from a fresh turn of the loop.
-  asio::post(socket_.get_executor(), [self = shared_from_this()] { self->leave_hub(); });
+void Session::release() {
+  if (phase_ == Phase::closed) return;
+  if (phase_ == Phase::open) leave_hub(rule_for(close_reason_).announce);
+  phase_ = Phase::closed;
+  transport_->close();  // wakes the reader and a waiting writer with operation_aborted
+  queue_.clear();
+  queue_replies_.clear();
+  spdlog::debug("session {} ({}) closed", id(), peer_address_);
+  registry_.remove(*this);
+  // The last reference may be this one: let it go from a fresh turn, never from inside a
+  // member function of the session itself.
+  asio::post(transport_->get_executor(), [self = std::move(keep_alive_)] {});
 }
 
-void Session::leave_hub() {
+void Session::leave_hub(bool announce) {
   if (!in_hub_) return;
   in_hub_ = false;
-  hub_.disconnect(state_.id, announce_leave_);
+  // close() may run inside a hub fan-out (deliver found a slow consumer), where the hub
+  // must not be re-entered: leave it from a fresh turn of the loop.
+  asio::post(transport_->get_executor(), [self = shared_from_this(), announce] {
+    self->hub_.disconnect(self->id(), announce);
+  });
 }
 
 void Session::tick(Clock::time_point now) {
-  if (phase_ == Phase::closing) {
-    if (now >= close_deadline_) force_close();
-    return;
-  }
-  if (phase_ != Phase::open) return;
-  if (!ping_outstanding_) {
-    if (now - last_activity_ >= settings_.ping_interval) {
-      ping_outstanding_ = true;
-      ping_sent_ = now;
-      deliver(make_frame(protocol::build_ping()));
-    }
-  } else if (now - ping_sent_ >= settings_.ping_timeout) {
-    spdlog::info("session {} ({}, {}) timed out", id(), peer_address_, hub_.name_of(id()));
-    deliver_final(protocol::build_bye(std::nullopt, "timeout"));
-    begin_close(true, now + settings_.close_grace);
+  switch (phase_) {
+    case Phase::open:
+      if (!ping_outstanding_) {
+        if (now - last_activity_ >= settings_.ping_interval) {
+          ping_outstanding_ = true;
+          ping_sent_ = now;
+          deliver(make_frame(protocol::build_ping()));
+        }
+      } else if (now - ping_sent_ >= settings_.ping_timeout) {
+        spdlog::info("session {} ({}, {}) timed out", id(), peer_address_, hub_.name_of(id()));
+        close(CloseReason::timeout);
+      }
+      return;
+    case Phase::flushing:
+      if (now >= deadline_) {
+        spdlog::debug("session {} could not flush in time", id());
+        close(CloseReason::deadline);
+      }
+      return;
+    case Phase::lingering:
+      if (now >= deadline_) close(CloseReason::deadline);
+      return;
+    case Phase::closed:
+      return;
   }
 }
 
 void Session::shut_down(Clock::time_point deadline) {
-  deliver_final(protocol::build_bye(std::nullopt, "shutdown"));
-  begin_close(false, deadline);
-}
-
-void Session::force_close() {
+  drain_deadline_ = deadline;
   if (phase_ == Phase::open) {
-    phase_ = Phase::closing;
-    asio::post(socket_.get_executor(), [self = shared_from_this()] { self->leave_hub(); });
+    close(CloseReason::shutdown);
+  } else if (phase_ != Phase::closed) {
+    deadline_ = std::min(deadline_, deadline);
   }
-  std::error_code ignored;
-  socket_.close(ignored);
-  queue_.clear();
 }
 
 }  // namespace parley::server

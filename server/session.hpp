@@ -1,15 +1,23 @@
 #pragma once
-// One client connection, owning its socket. A reader coroutine splits frames in place and
+// One client connection over a Transport. A reader coroutine splits frames in place and
 // hands them to the dispatcher. Output is written without a coroutine wake-up: what the
 // hub queues for a session is sent with one non-blocking gathered write once the event
 // loop has handled every socket that was ready (see SessionRegistry::flush), so a fan-out
-// costs at most one system call per recipient. Only when the socket pushes back, or the
-// session closes, does a writer coroutine run, awaiting writability.
+// costs at most one system call per recipient. Only when the connection pushes back, or
+// the session closes, does a writer coroutine run, awaiting writability.
+//
+// Closing has one owner: close(reason). It alone ends the open phase; what follows (what
+// is still flushed, for how long, whether input is discarded before the socket goes) is
+// decided by the reason's CloseRule and carried out by the steps below it. The phases and
+// their transitions are drawn in docs/architecture.md.
 #include <asio.hpp>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_set>
 #include <vector>
 
@@ -17,70 +25,105 @@
 #include "hub.hpp"
 #include "parley/protocol/framing.hpp"
 #include "peer.hpp"
+#include "transport.hpp"
 
 namespace parley::server {
 
 class SessionRegistry;
 
 struct SessionSettings {
-  std::size_t max_frame;
-  std::size_t outbound_limit;  // bytes queued but unsent before the session is cut off
-  std::chrono::milliseconds ping_interval;
-  std::chrono::milliseconds ping_timeout;
-  std::chrono::milliseconds close_grace;  // how long a closing session may take to flush
+  std::size_t max_frame = 65536;
+  std::size_t outbound_limit = std::size_t{8} << 20;  // unsent event bytes before a cut-off
+  std::chrono::milliseconds ping_interval{30000};
+  std::chrono::milliseconds ping_timeout{30000};
+  std::chrono::milliseconds close_grace{2000};       // to flush the last frames on a close
+  std::chrono::milliseconds linger_time{2000};       // to discard input after the flush
+  std::size_t linger_bytes = std::size_t{64} << 20;  // input discarded at most while lingering
 };
+
+// Why a session ends. Each reason has one CloseRule (session.cpp) saying what is sent.
+enum class CloseReason {
+  requested,        // the dispatcher ended it (quit, auth_failed): its last frames are queued
+  peer_closed,      // the client closed its side: what it sent before is still answered
+  broken,           // reading or writing failed: nothing more can be sent
+  frame_too_large,  // a line passed max_frame
+  slow_consumer,    // events piled up past the outbound limit
+  timeout,          // no answer to the heartbeat
+  shutdown,         // the server drains
+  internal_error,   // an exception escaped a coroutine
+  deadline,         // the flush or the linger outlived its time
+};
+std::string_view to_string(CloseReason reason) noexcept;
 
 class Session final : public Peer, public std::enable_shared_from_this<Session> {
  public:
   using Clock = std::chrono::steady_clock;
 
-  Session(asio::ip::tcp::socket socket, Hub& hub, Dispatcher& dispatcher, SessionRegistry& registry,
+  enum class Phase {
+    open,       // requests are read and answered, output flows
+    flushing,   // requests are no longer read (input is discarded); queued output goes out
+    lingering,  // output is out and the write side shut down; input discarded until EOF
+    closed,     // the connection is released; coroutines finish
+  };
+
+  Session(TransportPtr transport, Hub& hub, Dispatcher& dispatcher, SessionRegistry& registry,
           const SessionSettings& settings);
   ~Session() override;
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
-  // Runs the session's reader until the connection ends.
+  // Starts the reader; the session keeps itself alive until it is closed.
   static void start(const std::shared_ptr<Session>& session);
 
+  // An event (msg, presence, ping): counts toward the outbound limit.
   bool deliver(const SharedFrame& frame) override;
+  // A reply to this session's own request: never cuts the session off. Reading pauses
+  // instead while output is backed up, so replies stay bounded too.
+  void reply(const SharedFrame& frame);
   // Writes what is queued without waiting; the registry calls it for each session that
   // got output during the current turn of the loop.
   void flush_output();
 
   // Heartbeat and close deadlines; the server calls it periodically.
   void tick(Clock::time_point now);
-  // Server shutdown: bye "shutdown", no presence, flush until `deadline`.
+  // Server shutdown: bye "shutdown", no presence, everything over by `deadline`.
   void shut_down(Clock::time_point deadline);
-  // Closes the socket now, unsent output dropped.
-  void force_close();
+  // The one way a session ends; later calls only make an ongoing close more urgent.
+  void close(CloseReason reason);
 
   SessionId id() const noexcept { return state_.id; }
+  Phase phase() const noexcept { return phase_; }
   const std::string& peer_address() const noexcept { return peer_address_; }
 
  private:
-  enum class Phase { open, closing, closed };
-  enum class SendResult { done, would_block, failed };
-
-  static void spawn(const std::shared_ptr<Session>& session, asio::awaitable<void> loop);
-  void finish();
   asio::awaitable<void> read_loop();
   asio::awaitable<void> write_loop();
-  // Sends as much of batch_ as the socket takes now.
-  SendResult send_some();
-  void batch_sent();
-  void request_flush();
-  // Starts the writer coroutine unless it runs already.
-  void start_writer();
-  // Returns false to stop splitting the current read.
-  bool on_frame(std::string_view frame, Clock::time_point now, std::int64_t wall_ms);
-  // Queues a last frame past the outbound limit (error, bye): best effort.
-  void deliver_final(std::string frame);
-  // Stops reading, leaves the hub (announcing unless shutting down), flushes, then closes.
-  void begin_close(bool announce, Clock::time_point deadline);
-  void leave_hub();
+  // Hands a read's bytes to the splitter; false when reading must stop for this turn.
+  bool take_input(std::string_view bytes);
+  // Acts on a split's status; true when the reader may go on reading in this turn.
+  bool split_done(protocol::SplitStatus status);
+  void begin_slice();
+  protocol::FrameAction on_frame(std::string_view frame);
+  void on_input_end();
+  // Discards input after a close, within the linger bounds.
+  void discard_input(std::size_t bytes);
 
-  asio::ip::tcp::socket socket_;
+  void queue(const SharedFrame& frame, bool is_reply);
+  // Sends what is queued as far as the transport takes it now.
+  WriteStatus pump();
+  void account_sent(std::size_t from, std::size_t to);
+  void request_flush();
+  void start_writer();
+  // Everything queued went out: a closing session moves on.
+  void output_drained();
+  void drop_backlog();
+
+  // The steps of a close, only ever reached through close().
+  void finish_flush();
+  void release();
+  void leave_hub(bool announce);
+
+  TransportPtr transport_;
   Hub& hub_;
   Dispatcher& dispatcher_;
   SessionRegistry& registry_;
@@ -88,23 +131,34 @@ class Session final : public Peer, public std::enable_shared_from_this<Session> 
   std::string peer_address_;
   SessionState state_;
   protocol::LineSplitter splitter_;
+  std::shared_ptr<Session> keep_alive_;  // set while the session is registered
 
   Phase phase_ = Phase::open;
-  int running_ = 0;  // coroutines still running: the reader, and the writer while it runs
+  CloseReason close_reason_ = CloseReason::requested;
   bool in_hub_ = true;
-  bool announce_leave_ = true;  // false on shutdown: no presence then
-  Clock::time_point close_deadline_{};
+  bool input_ended_ = false;      // the client closed its side (or the read side failed)
+  Clock::time_point deadline_{};  // of the flush, then of the linger
+  std::optional<Clock::time_point> drain_deadline_;  // set on server shutdown
+  std::size_t discarded_ = 0;
   Clock::time_point last_activity_;
   Clock::time_point ping_sent_{};
   bool ping_outstanding_ = false;
 
-  // Outbound: frames waiting, and the batch being sent, of which the frames before
-  // batch_first_ and the first batch_first_sent_ bytes of that one are out.
+  // Slice accounting for fairness: frames and reply bytes since the reader last yielded.
+  std::size_t slice_frames_ = 0;
+  std::size_t slice_start_unsent_ = 0;
+
+  // Outbound: frames waiting (queue_), and the batch being sent, of which cursor_ says how
+  // much is out. Replies are remembered by index so that they can be left out of the
+  // slow-consumer limit without a flag on every frame.
   std::vector<SharedFrame> queue_;
   std::vector<SharedFrame> batch_;
-  std::size_t batch_first_ = 0;
-  std::size_t batch_first_sent_ = 0;
-  std::size_t unsent_bytes_ = 0;  // queue_ plus the rest of batch_
+  WriteCursor cursor_;
+  std::vector<std::size_t> queue_replies_;
+  std::vector<std::size_t> batch_replies_;
+  std::size_t next_batch_reply_ = 0;
+  std::size_t unsent_bytes_ = 0;  // queue_ plus the unfinished frames of batch_
+  std::size_t unsent_reply_bytes_ = 0;
   bool flush_requested_ = false;
   bool writer_running_ = false;
 };
