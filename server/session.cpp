@@ -33,6 +33,9 @@ constexpr int kReadsPerWakeup = 4;
 constexpr std::size_t kFramesPerSlice = 64;
 constexpr std::size_t kSliceReplyBytes = std::size_t{1} << 20;
 
+// The longest a closing session may take to flush while the client keeps reading.
+constexpr auto kMaxFlushTime = std::chrono::seconds(10);
+
 // A burst can leave a large vector behind; a quiet connection should cost little.
 constexpr std::size_t kKeepBatchCapacity = 256;
 
@@ -354,6 +357,7 @@ WriteStatus Session::pump() {
     const WriteStatus status = transport_->write(batch_, cursor_, wire_bytes);
     hub_.counters().bytes_out += wire_bytes;
     account_sent(from, cursor_.frame);
+    if (phase_ == Phase::flushing && wire_bytes > 0) extend_flush();
     if (status != WriteStatus::done) return status;
   }
 }
@@ -444,8 +448,16 @@ void Session::close(CloseReason reason) {
     return;
   }
   phase_ = Phase::flushing;
-  deadline_ = drain_deadline_.value_or(Clock::now() + settings_.close_grace);
+  close_started_ = Clock::now();
+  deadline_ = drain_deadline_.value_or(close_started_ + settings_.close_grace);
   request_flush();
+}
+
+void Session::extend_flush() {
+  // A client that keeps reading keeps getting its last frames: the grace counts from the
+  // last progress, up to kMaxFlushTime in all (a drain keeps its own deadline).
+  if (drain_deadline_) return;
+  deadline_ = std::min(Clock::now() + settings_.close_grace, close_started_ + kMaxFlushTime);
 }
 
 void Session::finish_flush() {

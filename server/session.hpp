@@ -119,6 +119,7 @@ class Session final : public Peer, public std::enable_shared_from_this<Session> 
   void drop_backlog();
 
   // The steps of a close, only ever reached through close().
+  void extend_flush();
   void finish_flush();
   void release();
   void leave_hub(bool announce);
@@ -136,8 +137,9 @@ class Session final : public Peer, public std::enable_shared_from_this<Session> 
   Phase phase_ = Phase::open;
   CloseReason close_reason_ = CloseReason::requested;
   bool in_hub_ = true;
-  bool input_ended_ = false;      // the client closed its side (or the read side failed)
-  Clock::time_point deadline_{};  // of the flush, then of the linger
+  bool input_ended_ = false;  // the client closed its side (or the read side failed)
+  Clock::time_point close_started_{};
+  Clock::time_point deadline_{};                     // of the flush, then of the linger
   std::optional<Clock::time_point> drain_deadline_;  // set on server shutdown
   std::size_t discarded_ = 0;
   Clock::time_point last_activity_;

@@ -90,6 +90,7 @@ bool LineClient::fill(std::chrono::steady_clock::time_point deadline) {
     const ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
+      if (n < 0 && errno == ECONNRESET) reset_ = true;
       closed_ = true;
       return false;
     }

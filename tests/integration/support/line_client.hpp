@@ -43,6 +43,8 @@ class LineClient {
   // Reads until the server closes; returns the frames that came first.
   std::vector<json> read_until_closed(std::chrono::milliseconds timeout = 5s);
   bool closed() const noexcept { return closed_; }
+  // True when the connection ended with a reset (ECONNRESET) rather than a clean EOF.
+  bool was_reset() const noexcept { return reset_; }
 
   // hello with a name; returns the welcome.
   json hello(const std::string& name, json extra = json::object());
@@ -58,6 +60,7 @@ class LineClient {
 
   int fd_ = -1;
   bool closed_ = false;
+  bool reset_ = false;
   std::string buffer_;
   std::size_t head_ = 0;     // start of the first unread line in buffer_
   std::size_t scanned_ = 0;  // end of the bytes known to hold no newline
