@@ -27,11 +27,15 @@ std::array<char, kReadBufferBytes>& shared_read_buffer() {
 }
 
 // Fairness: one wake-up reads at most this many buffers, and one slice of a session's
-// requests handles at most kFramesPerSlice frames or queues kSliceReplyBytes of replies
-// before the reader yields to every other ready handler of the loop.
+// requests ends, and the reader yields to every other ready handler of the loop, after
+// kFramesPerSlice frames, kSliceReplyBytes of output queued for itself, or
+// kSliceDeliveries messages fanned out to others: whichever comes first. The frame budget
+// is above a full read of small publishes, so that the cheap common case keeps its one
+// flush per read; the other two bound what an expensive request can take.
 constexpr int kReadsPerWakeup = 4;
-constexpr std::size_t kFramesPerSlice = 64;
+constexpr std::size_t kFramesPerSlice = 1024;
 constexpr std::size_t kSliceReplyBytes = std::size_t{1} << 20;
+constexpr std::uint64_t kSliceDeliveries = 65536;
 
 // The longest a closing session may take to flush while the client keeps reading.
 constexpr auto kMaxFlushTime = std::chrono::seconds(10);
@@ -219,6 +223,8 @@ asio::awaitable<void> Session::read_loop() {
         discard_input(n);
         continue;
       }
+      slice_.now = Clock::now();  // each read's frames are stamped with its receive time
+      slice_.wall_ms = wall_clock_ms();
       if (!take_input(std::string_view(buffer.data(), n)) || n < buffer.size()) break;
     }
   }
@@ -234,21 +240,26 @@ bool Session::split_done(protocol::SplitStatus status) {
 }
 
 void Session::begin_slice() {
-  slice_frames_ = 0;
-  slice_start_unsent_ = unsent_bytes_;
+  slice_ = {.now = Clock::now(),
+            .wall_ms = wall_clock_ms(),
+            .frames = 0,
+            .start_unsent = unsent_bytes_,
+            .start_deliveries = hub_.counters().msgs_out};
 }
 
 FrameAction Session::on_frame(std::string_view frame) {
-  const auto now = Clock::now();
-  last_activity_ = now;
+  last_activity_ = slice_.now;
   ping_outstanding_ = false;
-  if (dispatcher_.handle(state_, *this, frame, now, wall_clock_ms()) == Disposition::close) {
+  if (dispatcher_.handle(state_, *this, frame, slice_.now, slice_.wall_ms) == Disposition::close) {
     close(CloseReason::requested);
   }
   if (phase_ != Phase::open) return FrameAction::stop;
   const std::size_t replied =
-      unsent_bytes_ > slice_start_unsent_ ? unsent_bytes_ - slice_start_unsent_ : 0;
-  if (++slice_frames_ >= kFramesPerSlice || replied >= kSliceReplyBytes) return FrameAction::pause;
+      unsent_bytes_ > slice_.start_unsent ? unsent_bytes_ - slice_.start_unsent : 0;
+  if (++slice_.frames >= kFramesPerSlice || replied >= kSliceReplyBytes ||
+      hub_.counters().msgs_out - slice_.start_deliveries >= kSliceDeliveries) {
+    return FrameAction::pause;
+  }
   return FrameAction::next;
 }
 
@@ -258,7 +269,10 @@ void Session::on_input_end() {
     case Phase::open:
       spdlog::debug("session {} input ended", id());
       // The client closed its side: what it sent before is still answered.
-      if (auto last = splitter_.take_unterminated(); !last.empty()) on_frame(last);
+      if (auto last = splitter_.take_unterminated(); !last.empty()) {
+        begin_slice();
+        on_frame(last);
+      }
       close(CloseReason::peer_closed);
       return;
     case Phase::flushing:
@@ -283,7 +297,10 @@ void Session::discard_input(std::size_t bytes) {
 
 bool Session::deliver(const SharedFrame& frame) {
   if (phase_ != Phase::open) return false;
-  if (unsent_bytes_ - unsent_reply_bytes_ + frame->size() > settings_.outbound_limit) {
+  // Replies are counted at whole frames and the total as it goes out, so clamp at zero.
+  const std::size_t event_bytes =
+      unsent_bytes_ > unsent_reply_bytes_ ? unsent_bytes_ - unsent_reply_bytes_ : 0;
+  if (event_bytes + frame->size() > settings_.outbound_limit) {
     // Cut off: this peer would otherwise hold the server's memory hostage.
     ++hub_.counters().slow_consumers;
     spdlog::info("session {} ({}, {}) cut off as a slow consumer: {} bytes unsent", id(),
@@ -291,21 +308,22 @@ bool Session::deliver(const SharedFrame& frame) {
     close(CloseReason::slow_consumer);
     return false;
   }
-  queue(frame, false);
+  // The hot path of every fan-out, kept free of the reply bookkeeping.
+  unsent_bytes_ += frame->size();
+  queue_.push_back(frame);
+  request_flush();
   return true;
 }
 
 void Session::reply(const SharedFrame& frame) {
   if (phase_ != Phase::open) return;
-  queue(frame, true);
+  queue_reply(frame);
 }
 
-void Session::queue(const SharedFrame& frame, bool is_reply) {
+void Session::queue_reply(const SharedFrame& frame) {
   unsent_bytes_ += frame->size();
-  if (is_reply) {
-    unsent_reply_bytes_ += frame->size();
-    queue_replies_.push_back(queue_.size());
-  }
+  unsent_reply_bytes_ += frame->size();
+  queue_replies_.push_back(queue_.size());
   queue_.push_back(frame);
   request_flush();
 }
@@ -352,24 +370,21 @@ WriteStatus Session::pump() {
       batch_.swap(queue_);
       batch_replies_.swap(queue_replies_);
     }
-    std::size_t wire_bytes = 0;
-    const std::size_t from = cursor_.frame;
-    const WriteStatus status = transport_->write(batch_, cursor_, wire_bytes);
-    hub_.counters().bytes_out += wire_bytes;
-    account_sent(from, cursor_.frame);
-    if (phase_ == Phase::flushing && wire_bytes > 0) extend_flush();
+    WriteProgress progress;
+    const WriteStatus status = transport_->write(batch_, cursor_, progress);
+    hub_.counters().bytes_out += progress.wire_bytes;
+    unsent_bytes_ -= std::min(unsent_bytes_, progress.frame_bytes);
+    if (next_batch_reply_ < batch_replies_.size()) replies_sent();
+    if (phase_ == Phase::flushing && progress.wire_bytes > 0) extend_flush();
     if (status != WriteStatus::done) return status;
   }
 }
 
-void Session::account_sent(std::size_t from, std::size_t to) {
-  for (std::size_t i = from; i < to; ++i) {
-    const std::size_t size = batch_[i]->size();
-    unsent_bytes_ -= size;
-    if (next_batch_reply_ < batch_replies_.size() && batch_replies_[next_batch_reply_] == i) {
-      unsent_reply_bytes_ -= size;
-      ++next_batch_reply_;
-    }
+void Session::replies_sent() {
+  while (next_batch_reply_ < batch_replies_.size() &&
+         batch_replies_[next_batch_reply_] < cursor_.frame) {
+    unsent_reply_bytes_ -= batch_[batch_replies_[next_batch_reply_]]->size();
+    ++next_batch_reply_;
   }
 }
 
@@ -419,8 +434,8 @@ void Session::drop_backlog() {
   next_batch_reply_ = 0;
   queue_.clear();
   queue_replies_.clear();
-  unsent_bytes_ = batch_.empty() ? 0 : batch_.front()->size();
-  unsent_reply_bytes_ = kept_is_reply ? unsent_bytes_ : 0;
+  unsent_bytes_ = batch_.empty() ? 0 : batch_.front()->size() - cursor_.offset;
+  unsent_reply_bytes_ = kept_is_reply ? batch_.front()->size() : 0;
 }
 
 // ---- closing ------------------------------------------------------------------------
@@ -437,11 +452,10 @@ void Session::close(CloseReason reason) {
   if (rule.drop_backlog) drop_backlog();
   // The last words go out past the outbound limit: they are what the client needs most.
   if (rule.error) {
-    queue(make_frame(protocol::build_error(std::nullopt, *rule.error,
-                                           error_message(*rule.error, settings_))),
-          true);
+    queue_reply(make_frame(
+        protocol::build_error(std::nullopt, *rule.error, error_message(*rule.error, settings_))));
   }
-  if (!rule.bye.empty()) queue(make_frame(protocol::build_bye(std::nullopt, rule.bye)), true);
+  if (!rule.bye.empty()) queue_reply(make_frame(protocol::build_bye(std::nullopt, rule.bye)));
   leave_hub(rule.announce);
   if (!rule.flush) {
     release();

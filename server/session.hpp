@@ -108,10 +108,12 @@ class Session final : public Peer, public std::enable_shared_from_this<Session> 
   // Discards input after a close, within the linger bounds.
   void discard_input(std::size_t bytes);
 
-  void queue(const SharedFrame& frame, bool is_reply);
+  // Queues a frame that the outbound limit does not count: a reply or a last word.
+  void queue_reply(const SharedFrame& frame);
   // Sends what is queued as far as the transport takes it now.
   WriteStatus pump();
-  void account_sent(std::size_t from, std::size_t to);
+  // Settles the bookkeeping of replies the cursor has passed.
+  void replies_sent();
   void request_flush();
   void start_writer();
   // Everything queued went out: a closing session moves on.
@@ -146,9 +148,16 @@ class Session final : public Peer, public std::enable_shared_from_this<Session> 
   Clock::time_point ping_sent_{};
   bool ping_outstanding_ = false;
 
-  // Slice accounting for fairness: frames and reply bytes since the reader last yielded.
-  std::size_t slice_frames_ = 0;
-  std::size_t slice_start_unsent_ = 0;
+  // Fairness: what the current slice of requests has cost since the reader last yielded.
+  // Its frames share one receive time, as the frames of one read always have.
+  struct Slice {
+    Clock::time_point now{};
+    std::int64_t wall_ms = 0;
+    std::size_t frames = 0;
+    std::size_t start_unsent = 0;
+    std::uint64_t start_deliveries = 0;
+  };
+  Slice slice_;
 
   // Outbound: frames waiting (queue_), and the batch being sent, of which cursor_ says how
   // much is out. Replies are remembered by index so that they can be left out of the
@@ -159,7 +168,7 @@ class Session final : public Peer, public std::enable_shared_from_this<Session> 
   std::vector<std::size_t> queue_replies_;
   std::vector<std::size_t> batch_replies_;
   std::size_t next_batch_reply_ = 0;
-  std::size_t unsent_bytes_ = 0;  // queue_ plus the unfinished frames of batch_
+  std::size_t unsent_bytes_ = 0;  // queue_ plus the unsent part of batch_
   std::size_t unsent_reply_bytes_ = 0;
   bool flush_requested_ = false;
   bool writer_running_ = false;

@@ -55,7 +55,7 @@ std::size_t StreamTransport<Socket>::read_some(std::span<char> buffer, std::erro
 
 template <class Socket>
 WriteStatus StreamTransport<Socket>::write(std::span<const SharedFrame> frames, WriteCursor& cursor,
-                                           std::size_t& wire_bytes) {
+                                           WriteProgress& progress) {
   std::array<iovec, kMaxIov> buffers;
   while (cursor.frame < frames.size()) {
     std::size_t count = 0;
@@ -77,7 +77,8 @@ WriteStatus StreamTransport<Socket>::write(std::span<const SharedFrame> frames, 
       return WriteStatus::failed;
     }
     auto left = static_cast<std::size_t>(sent);
-    wire_bytes += left;
+    progress.wire_bytes += left;  // frames go out as they are: wire bytes are frame bytes
+    progress.frame_bytes += left;
     while (left > 0) {
       const std::size_t rest = frames[cursor.frame]->size() - cursor.offset;
       if (left < rest) {

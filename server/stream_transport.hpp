@@ -20,7 +20,7 @@ class StreamTransport final : public Transport {
   asio::awaitable<std::error_code> wait_readable() override;
   std::size_t read_some(std::span<char> buffer, std::error_code& ec) override;
   WriteStatus write(std::span<const SharedFrame> frames, WriteCursor& cursor,
-                    std::size_t& wire_bytes) override;
+                    WriteProgress& progress) override;
   asio::awaitable<std::error_code> wait_writable() override;
   void shutdown_send() override;
   void close() override;

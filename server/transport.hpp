@@ -33,6 +33,13 @@ struct WriteCursor {
   std::size_t offset = 0;
 };
 
+// What one write() call sent: bytes on the wire (prefixes, TLS records and all) and bytes
+// of the frames themselves, which the session's outbound limit counts.
+struct WriteProgress {
+  std::size_t wire_bytes = 0;
+  std::size_t frame_bytes = 0;
+};
+
 enum class WriteStatus {
   done,         // every frame is out
   would_block,  // the connection takes no more now: await wait_writable()
@@ -56,9 +63,9 @@ class Transport {
   virtual std::size_t read_some(std::span<char> buffer, std::error_code& ec) = 0;
 
   // Writes frames[cursor.frame...] from cursor.offset as far as the connection takes now,
-  // advancing the cursor; `wire_bytes` grows by what went out.
+  // advancing the cursor and adding what went out to `progress`.
   virtual WriteStatus write(std::span<const SharedFrame> frames, WriteCursor& cursor,
-                            std::size_t& wire_bytes) = 0;
+                            WriteProgress& progress) = 0;
   // Completes when the connection takes output again, or with the error that ended it.
   virtual asio::awaitable<std::error_code> wait_writable() = 0;
 

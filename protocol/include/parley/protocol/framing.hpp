@@ -35,12 +35,19 @@ class LineSplitter {
   // new. This is how one connection's burst is handled in bounded slices.
   template <class OnFrame>
   SplitStatus feed(std::string_view chunk, OnFrame&& on_frame);
-  // Goes on with the bytes a paused feed kept.
+  // Goes on with the bytes a paused feed kept. They were copied once, when first kept: a
+  // further pause only moves a cursor over them.
   template <class OnFrame>
   SplitStatus resume(OnFrame&& on_frame) {
-    const std::string kept = std::move(pending_);
-    pending_.clear();
-    return feed(kept, on_frame);
+    resuming_ = true;
+    const SplitStatus status = feed(std::string_view(pending_).substr(pending_from_), on_frame);
+    resuming_ = false;
+    if (status != SplitStatus::paused) {
+      pending_from_ = 0;
+      pending_.clear();
+      if (pending_.capacity() > kKeepCapacity) std::string().swap(pending_);
+    }
+    return status;
   }
   bool paused() const noexcept { return !pending_.empty(); }
 
@@ -78,7 +85,9 @@ class LineSplitter {
   static constexpr std::size_t kKeepCapacity = 256;
   std::size_t max_frame_;
   std::string partial_;
-  std::string pending_;  // complete input a paused feed has not handed out yet
+  std::string pending_;  // input a paused feed has not handed out yet, from pending_from_
+  std::size_t pending_from_ = 0;
+  bool resuming_ = false;  // feed() is reading from pending_ itself
 };
 
 template <class OnFrame>
@@ -87,7 +96,12 @@ SplitStatus LineSplitter::feed(std::string_view chunk, OnFrame&& on_frame) {
   const auto after = [&](FrameAction action) -> std::optional<SplitStatus> {
     if (action == FrameAction::stop) return SplitStatus::stopped;
     if (action == FrameAction::pause && !chunk.empty()) {
-      pending_.assign(chunk);
+      if (resuming_) {
+        pending_from_ = pending_.size() - chunk.size();  // `chunk` is the tail of pending_
+      } else {
+        pending_.assign(chunk);
+        pending_from_ = 0;
+      }
       return SplitStatus::paused;
     }
     return std::nullopt;
