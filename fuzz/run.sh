@@ -27,8 +27,8 @@ for arg in "$@"; do
 done
 
 if [ "$build" = 1 ]; then
-  CC=clang CXX=clang++ cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DPARLEY_BUILD_FUZZERS=ON -DPARLEY_SANITIZE=ON -DPARLEY_BUILD_TESTS=OFF >/dev/null
+  # The "fuzz" preset's settings, in any build directory.
+  cmake --preset fuzz -B "$dir" >/dev/null
   mapfile -t wanted < <(ls fuzz/fuzz_*.cpp | sed -E 's|fuzz/(fuzz_[a-z_]+)\.cpp|\1|')
   # A target whose library is not in this tree (the hub before server/ exists) is skipped.
   for t in "${wanted[@]}"; do

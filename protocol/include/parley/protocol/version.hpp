@@ -1,11 +1,11 @@
 #pragma once
 #include <string_view>
 
+#include "parley/protocol/build_version.hpp"
+
 namespace parley::protocol {
 
 inline constexpr int kProtocolVersion = 1;
-inline constexpr std::string_view kSoftwareVersion = "0.1.0";
-inline constexpr std::string_view kServerSoftware = "parley/0.1.0";
 inline constexpr int kMaxJsonDepth = 128;
 inline constexpr int kMaxHistoryLimit = 1000;
 inline constexpr int kDefaultHistoryLimit = 50;
