@@ -105,6 +105,7 @@ std::variant<ServerConfig, int> parse_config(int argc, char** argv) {
   std::string listen = config.listen_host + ":" + std::to_string(config.listen_port);
   std::string max_frame = "65536", outbound_limit = "8MiB", history_bytes = "64MiB";
   std::string ping_interval = "30s", ping_timeout = "30s", drain_timeout = "5s";
+  std::string auth_timeout = "10s";
   std::string token;
 
   app.add_option("--listen", listen, "Address to listen on, HOST:PORT (port 0 picks a free one)")
@@ -122,6 +123,15 @@ std::variant<ServerConfig, int> parse_config(int argc, char** argv) {
                  "Open connections; more get server_full")
       ->envname("PARLEY_MAX_CONNECTIONS")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 30))
+      ->capture_default_str();
+  app.add_option("--max-connections-per-ip", config.max_connections_per_ip,
+                 "Open connections from one address; more get server_full; 0 = no limit")
+      ->envname("PARLEY_MAX_CONNECTIONS_PER_IP")
+      ->check(CLI::Range(std::size_t{0}, std::size_t{1} << 30))
+      ->capture_default_str();
+  app.add_option("--auth-timeout", auth_timeout,
+                 "With a token, time a connection has to complete hello before bye auth_timeout")
+      ->envname("PARLEY_AUTH_TIMEOUT")
       ->capture_default_str();
   app.add_option("--ping-interval", ping_interval,
                  "Silence from a client before the server pings it (250ms, 30s, 2m)")
@@ -217,7 +227,8 @@ std::variant<ServerConfig, int> parse_config(int argc, char** argv) {
   for (const DurationFlag& f :
        {DurationFlag{"--ping-interval", ping_interval, config.ping_interval},
         DurationFlag{"--ping-timeout", ping_timeout, config.ping_timeout},
-        DurationFlag{"--drain-timeout", drain_timeout, config.drain_timeout}}) {
+        DurationFlag{"--drain-timeout", drain_timeout, config.drain_timeout},
+        DurationFlag{"--auth-timeout", auth_timeout, config.auth_timeout}}) {
     const auto duration = parse_duration(f.text);
     if (!duration || duration->count() <= 0)
       return refuse(f.flag, f.text, "a positive duration (250ms, 30s, 2m)");

@@ -17,6 +17,8 @@ struct ServerConfig {
   std::size_t max_frame = 65536;
   std::size_t max_subs = 1000;
   std::size_t max_connections = 50000;
+  std::size_t max_connections_per_ip = 100;          // 0 = no limit
+  Duration auth_timeout = std::chrono::seconds(10);  // only while auth is configured
   Duration ping_interval = std::chrono::seconds(30);
   Duration ping_timeout = std::chrono::seconds(30);
   std::size_t outbound_limit = std::size_t{8} << 20;

@@ -49,7 +49,8 @@ Server::Server(asio::io_context& io, const ServerConfig& config)
       session_settings_{.max_frame = config.max_frame,
                         .outbound_limit = config.outbound_limit,
                         .ping_interval = config.ping_interval,
-                        .ping_timeout = config.ping_timeout},
+                        .ping_timeout = config.ping_timeout,
+                        .auth_timeout = config.token ? config.auth_timeout : Duration(0)},
       listener_(io, make_endpoint(config),
                 [this](asio::ip::tcp::socket socket) { accept(std::move(socket)); }),
       signals_(io),
@@ -68,25 +69,38 @@ void Server::start() {
       config_.max_frame, config_.max_subs, config_.max_connections, config_.outbound_limit,
       config_.rate, config_.rate_burst, config_.history, config_.history_bytes,
       config_.ping_interval.count(), config_.ping_timeout.count(), config_.token ? "token" : "off");
+  spdlog::info("connections: max={} per_ip={} auth_timeout={}ms", config_.max_connections,
+               config_.max_connections_per_ip,
+               config_.token ? config_.auth_timeout.count() : std::chrono::milliseconds::rep{0});
 }
 
 void Server::accept(asio::ip::tcp::socket socket) {
   if (draining_) return;
   if (registry_.size() >= config_.max_connections) {
     spdlog::warn("refused a connection: {} open, the limit", registry_.size());
-    refuse(std::move(socket));
+    refuse(std::move(socket), "the server is at its connection limit");
     return;
+  }
+  if (config_.max_connections_per_ip != 0) {
+    std::error_code ec;
+    const auto remote = socket.remote_endpoint(ec);
+    const std::string ip = ec ? "?" : remote.address().to_string();
+    if (registry_.count_from(ip) >= config_.max_connections_per_ip) {
+      spdlog::warn("refused a connection from {}: {} open from that address, the limit", ip,
+                   config_.max_connections_per_ip);
+      refuse(std::move(socket), "too many connections from your address");
+      return;
+    }
   }
   Session::start(std::make_shared<Session>(std::make_unique<TcpTransport>(std::move(socket)), hub_,
                                            dispatcher_, registry_, session_settings_));
 }
 
-void Server::refuse(asio::ip::tcp::socket socket) {
+void Server::refuse(asio::ip::tcp::socket socket, std::string_view why) {
   // Refused before a session exists: tell it why in one non-blocking write, shut our side
   // down, and linger briefly so that a hello already on its way does not turn the close
   // into a reset that destroys the error. Lingering refusals are bounded in number.
-  std::string refusal = protocol::build_error(std::nullopt, protocol::ErrorCode::server_full,
-                                              "the server is at its connection limit");
+  std::string refusal = protocol::build_error(std::nullopt, protocol::ErrorCode::server_full, why);
   refusal += protocol::build_bye(std::nullopt, "server_full");
   std::error_code ec;
   socket.non_blocking(true, ec);

@@ -29,7 +29,7 @@ class Server {
 
  private:
   void accept(asio::ip::tcp::socket socket);
-  void refuse(asio::ip::tcp::socket socket);
+  void refuse(asio::ip::tcp::socket socket, std::string_view why);
   asio::awaitable<void> linger_refused(asio::ip::tcp::socket socket);
   void start_sweep();
   asio::awaitable<void> sweep_loop();

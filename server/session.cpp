@@ -83,6 +83,12 @@ CloseRule rule_for(CloseReason reason) {
               .drop_backlog = false,
               .error = nullopt,
               .bye = "timeout"};
+    case CloseReason::auth_timeout:
+      return {.announce = true,
+              .flush = true,
+              .drop_backlog = false,
+              .error = nullopt,
+              .bye = "auth_timeout"};
     case CloseReason::shutdown:
       return {.announce = false,
               .flush = true,
@@ -120,6 +126,8 @@ std::string_view to_string(CloseReason reason) noexcept {
       return "slow consumer";
     case CloseReason::timeout:
       return "timeout";
+    case CloseReason::auth_timeout:
+      return "auth timeout";
     case CloseReason::shutdown:
       return "shutdown";
     case CloseReason::internal_error:
@@ -130,9 +138,21 @@ std::string_view to_string(CloseReason reason) noexcept {
   return "?";
 }
 
+void SessionRegistry::add(Session& session) {
+  if (sessions_.insert(&session).second) ++per_ip_[std::string(session.peer_ip())];
+}
+
 void SessionRegistry::remove(Session& session) {
   std::erase(to_flush_, &session);
-  if (sessions_.erase(&session) != 0 && sessions_.empty() && on_empty_) on_empty_();
+  if (sessions_.erase(&session) == 0) return;
+  const auto it = per_ip_.find(session.peer_ip());
+  if (it != per_ip_.end() && --it->second == 0) per_ip_.erase(it);
+  if (sessions_.empty() && on_empty_) on_empty_();
+}
+
+std::size_t SessionRegistry::count_from(std::string_view ip) const {
+  const auto it = per_ip_.find(ip);
+  return it == per_ip_.end() ? 0 : it->second;
 }
 
 void SessionRegistry::flush() {
@@ -153,7 +173,8 @@ Session::Session(TransportPtr transport, Hub& hub, Dispatcher& dispatcher,
       peer_address_(transport_->remote_address()),
       state_(hub.connect(*this), dispatcher.options(), Clock::now()),
       splitter_(settings.max_frame),
-      last_activity_(Clock::now()) {
+      opened_(Clock::now()),
+      last_activity_(opened_) {
   registry_.add(*this);
 }
 
@@ -162,6 +183,12 @@ Session::~Session() {
   // Only a session that never started gets here still in the hub; destruction is never
   // inside a fan-out (release() defers it), so the hub may be called directly.
   if (in_hub_) hub_.disconnect(state_.id, true);
+}
+
+std::string_view Session::peer_ip() const noexcept {
+  const std::string_view address = peer_address_;
+  const auto colon = address.rfind(':');
+  return colon == std::string_view::npos ? address : address.substr(0, colon);
 }
 
 void Session::start(const std::shared_ptr<Session>& session) {
@@ -515,6 +542,12 @@ void Session::leave_hub(bool announce) {
 void Session::tick(Clock::time_point now) {
   switch (phase_) {
     case Phase::open:
+      if (!state_.authenticated && settings_.auth_timeout.count() > 0 &&
+          now - opened_ >= settings_.auth_timeout) {
+        spdlog::info("session {} ({}) did not authenticate in time", id(), peer_address_);
+        close(CloseReason::auth_timeout);
+        return;
+      }
       if (!ping_outstanding_) {
         if (now - last_activity_ >= settings_.ping_interval) {
           ping_outstanding_ = true;

@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -36,6 +37,8 @@ struct SessionSettings {
   std::size_t outbound_limit = std::size_t{8} << 20;  // unsent event bytes before a cut-off
   std::chrono::milliseconds ping_interval{30000};
   std::chrono::milliseconds ping_timeout{30000};
+  // With auth configured, the time to complete hello; zero = no limit.
+  std::chrono::milliseconds auth_timeout{0};
   std::chrono::milliseconds close_grace{2000};       // to flush the last frames on a close
   std::chrono::milliseconds linger_time{2000};       // to discard input after the flush
   std::size_t linger_bytes = std::size_t{64} << 20;  // input discarded at most while lingering
@@ -49,6 +52,7 @@ enum class CloseReason {
   frame_too_large,  // a line passed max_frame
   slow_consumer,    // events piled up past the outbound limit
   timeout,          // no answer to the heartbeat
+  auth_timeout,     // auth is on and no hello succeeded in time
   shutdown,         // the server drains
   internal_error,   // an exception escaped a coroutine
   deadline,         // the flush or the linger outlived its time
@@ -94,6 +98,8 @@ class Session final : public Peer, public std::enable_shared_from_this<Session> 
   SessionId id() const noexcept { return state_.id; }
   Phase phase() const noexcept { return phase_; }
   const std::string& peer_address() const noexcept { return peer_address_; }
+  // The address without its port: the key of the per-address connection limit.
+  std::string_view peer_ip() const noexcept;
 
  private:
   asio::awaitable<void> read_loop();
@@ -144,6 +150,7 @@ class Session final : public Peer, public std::enable_shared_from_this<Session> 
   Clock::time_point deadline_{};                     // of the flush, then of the linger
   std::optional<Clock::time_point> drain_deadline_;  // set on server shutdown
   std::size_t discarded_ = 0;
+  Clock::time_point opened_;
   Clock::time_point last_activity_;
   Clock::time_point ping_sent_{};
   bool ping_outstanding_ = false;
@@ -178,9 +185,11 @@ class Session final : public Peer, public std::enable_shared_from_this<Session> 
 // turn of the loop. Threading: event-loop thread only.
 class SessionRegistry {
  public:
-  void add(Session& session) { sessions_.insert(&session); }
+  void add(Session& session);
   void remove(Session& session);
   std::size_t size() const noexcept { return sessions_.size(); }
+  // Open sessions from one address (without port).
+  std::size_t count_from(std::string_view ip) const;
   // Notes a session with new output; true when it is the first since the last flush, and
   // the caller must then make sure flush() runs.
   bool request_flush(Session& session) {
@@ -202,6 +211,7 @@ class SessionRegistry {
 
  private:
   std::unordered_set<Session*> sessions_;
+  std::unordered_map<std::string, std::size_t, TransparentStringHash, std::equal_to<>> per_ip_;
   std::function<void()> on_empty_;
   std::vector<Session*> to_flush_;
   std::vector<Session*> flushing_;  // kept to reuse its capacity

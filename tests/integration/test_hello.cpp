@@ -146,3 +146,51 @@ TEST_CASE("with a token, only hello, ping and quit work before a successful hell
     CHECK(matches(frames[0], {{"op", "bye"}, {"id", 9}, {"reason", "quit"}}));
   }
 }
+
+TEST_CASE("with a token, a connection that does not complete hello in time gets bye auth_timeout",
+          "[hello][auth_timeout]") {
+  ServerProcess server({{"--token", "secret", "--auth-timeout", "300ms"}});
+  LineClient silent(server.port());
+  LineClient ready(server.port());
+  ready.send({{"op", "hello"}, {"name", "ready"}, {"token", "secret"}, {"id", 1}});
+  ready.expect({{"op", "welcome"}});
+  const auto frames = silent.read_until_closed(5s);
+  REQUIRE(frames.size() == 1);
+  CHECK(matches(frames[0], {{"op", "bye"}, {"reason", "auth_timeout"}}));
+  // A greeted session is not subject to it.
+  ready.send({{"op", "ping"}, {"id", 2}});
+  ready.expect({{"op", "pong"}, {"id", 2}});
+}
+
+TEST_CASE("without auth there is no auth timeout", "[hello][auth_timeout]") {
+  ServerProcess server({{"--auth-timeout", "100ms", "--ping-interval", "10s"}});
+  LineClient quiet(server.port());
+  // Three times the timeout pass while this client stays silent: nothing may arrive.
+  CHECK_FALSE(quiet.try_recv(300ms).has_value());
+  quiet.send({{"op", "ping"}, {"id", "still"}});
+  quiet.expect({{"op", "pong"}, {"id", "still"}});
+}
+
+TEST_CASE("one address may hold at most --max-connections-per-ip connections",
+          "[hello][server_full]") {
+  ServerProcess server({{"--max-connections-per-ip", "2", "--log-level", "debug"}});
+  auto first = std::make_unique<LineClient>(server.port());
+  LineClient second(server.port());
+  first->send({{"op", "ping"}, {"id", 1}});
+  first->expect({{"op", "pong"}});
+  LineClient third(server.port());
+  const auto frames = third.read_until_closed(5s);
+  REQUIRE(frames.size() == 2);
+  CHECK(matches(frames[0], {{"op", "error"}, {"code", "server_full"}}));
+  CHECK(frames[0]["message"].get<std::string>().find("your address") != std::string::npos);
+  CHECK(matches(frames[1], {{"op", "bye"}, {"reason", "server_full"}}));
+  // Once one leaves, another may come.
+  first->send({{"op", "quit"}});
+  first->read_until_closed();
+  first.reset();
+  REQUIRE(server.wait_for_log("session 1 (127.0.0.1"));
+  REQUIRE(server.wait_for_log(") closed"));
+  LineClient fourth(server.port());
+  fourth.send({{"op", "ping"}, {"id", 4}});
+  fourth.expect({{"op", "pong"}, {"id", 4}});
+}
