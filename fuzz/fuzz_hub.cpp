@@ -36,6 +36,7 @@ class RecordingPeer final : public Peer {
     frames.push_back(*frame);
     return true;
   }
+  void reply(const SharedFrame& frame) override { frames.push_back(*frame); }
   std::vector<std::string> frames;
 };
 
@@ -153,7 +154,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (s) s->peer->frames.clear();
       }
       JoinView view;
-      const auto status = hub.join(slot->id, topic, in.next() % 5, std::nullopt, view);
+      const auto status =
+          hub.join(slot->id, topic, in.next() % 5, std::nullopt, std::nullopt, view);
       if (status.has_value() != (!has && full)) fail();
       if (!status) {
         slot->rooms.insert(topic);

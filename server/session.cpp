@@ -284,6 +284,10 @@ void Session::start_writer() {
   spawn(shared_from_this(), write_loop());
 }
 
+void Session::reply(const SharedFrame& frame) {
+  deliver(frame);  // for now replies count toward the outbound limit like events
+}
+
 bool Session::deliver(const SharedFrame& frame) {
   if (phase_ != Phase::open) return false;
   if (unsent_bytes_ + frame->size() > settings_.outbound_limit) {

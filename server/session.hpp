@@ -44,6 +44,7 @@ class Session final : public Peer, public std::enable_shared_from_this<Session> 
   static void start(const std::shared_ptr<Session>& session);
 
   bool deliver(const SharedFrame& frame) override;
+  void reply(const SharedFrame& frame) override;
   // Writes what is queued without waiting; the registry calls it for each session that
   // got output during the current turn of the loop.
   void flush_output();

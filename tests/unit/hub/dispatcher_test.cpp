@@ -40,7 +40,7 @@ DispatchOptions make_options(std::optional<std::string> token = std::nullopt, do
 
 struct Bench {
   explicit Bench(DispatchOptions opts = make_options(), HubLimits limits = {3, 100, 1 << 20})
-      : hub(limits),
+      : hub(limits, "b00t"),
         options(std::move(opts)),
         dispatcher(hub, options, std::chrono::system_clock::now() - 90s) {}
 
@@ -509,7 +509,8 @@ TEST_CASE("welcome: name, session, server, protocol and limits", "[dispatch][hel
              {"session", c.id},
              {"server", "parley/0.1.0"},
              {"protocol", 1},
-             {"limits", {{"max_frame", 65536}, {"max_subs", 3}, {"ping_interval_s", 30}}}});
+             {"limits", {{"max_frame", 65536}, {"max_subs", 3}, {"ping_interval_s", 30}}},
+             {"node", "b00t"}});
   Client& guest = b.client();
   const json welcome = b.one(guest, R"({"op":"hello"})");
   CHECK(welcome["name"] == b.hub.name_of(guest.id));
@@ -715,6 +716,7 @@ TEST_CASE("joined, who, topics and history replies", "[dispatch][replies]") {
   CHECK(b.one(a, R"({"op":"join","topic":"t","id":1})") == json{{"op", "joined"},
                                                                 {"id", 1},
                                                                 {"topic", "t"},
+                                                                {"epoch", "b00t-0"},
                                                                 {"members", {"a"}},
                                                                 {"history", json::array()}});
   const json joined = b.one(z, R"({"op":"join","topic":"t","history":2})");
@@ -753,8 +755,9 @@ TEST_CASE("joined, who, topics and history replies", "[dispatch][replies]") {
   CHECK(history["messages"][1]["seq"] == 1000);
   CHECK(b.one(z, R"({"op":"history","topic":"t"})")["messages"].size() == 50);
   CHECK(b.one(z, R"({"op":"history","topic":"t","limit":1000})")["messages"].size() == 1000);
-  CHECK(b.one(z, R"({"op":"history","topic":"none"})") ==
-        json{{"op", "history"}, {"topic", "none"}, {"messages", json::array()}});
+  CHECK(
+      b.one(z, R"({"op":"history","topic":"none"})") ==
+      json{{"op", "history"}, {"topic", "none"}, {"epoch", "b00t-0"}, {"messages", json::array()}});
 }
 
 TEST_CASE("pub passes reply and the wall clock through", "[dispatch][replies]") {
@@ -800,4 +803,21 @@ TEST_CASE("stats reports every field", "[dispatch][stats]") {
   CHECK(stats["slow_consumers"] == 2);
   b.hub.disconnect(c.id);
   CHECK(b.one(a, R"({"op":"stats"})")["connections"] == 1);
+}
+
+TEST_CASE("replies and errors go through Peer::reply, events through deliver",
+          "[dispatch][replies]") {
+  Bench b;
+  Client& c = b.greeted("me");
+  c.peer.refuse = true;  // its event queue is full: replies must still get through
+  const int offered = c.peer.offered;
+  CHECK(b.one(c, R"({"op":"join","topic":"room","id":1})")["op"] == "joined");
+  CHECK(b.one(c, R"({"op":"stats","id":2})")["op"] == "stats");
+  CHECK(b.code(c, R"({"op":"leave","topic":"other"})") == "not_joined");
+  CHECK(b.one(c, R"({"op":"ping"})")["op"] == "pong");
+  CHECK(c.peer.offered == offered);  // nothing was offered as an event
+  CHECK(c.peer.replies >= 4);
+  // Its own message on a joined topic is an event: offered, and refused.
+  CHECK(b.send(c, R"({"op":"pub","topic":"room","data":1})").empty());
+  CHECK(c.peer.offered == offered + 1);
 }

@@ -27,6 +27,8 @@ struct Joined {
   Names members;
   std::vector<json> history;
   std::optional<bool> recovered;
+  std::string epoch;
+  bool more = false;
   Seqs seqs() const {
     Seqs out;
     for (const auto& m : history) out.push_back(m.at("seq").get<std::uint64_t>());
@@ -51,7 +53,7 @@ json presence(const std::string& topic, const std::string& name, const std::stri
 }
 
 struct Bench {
-  explicit Bench(HubLimits limits = {}) : hub(limits) {}
+  explicit Bench(HubLimits limits = {}) : hub(limits, "b00t") {}
 
   // Connects a fake peer; greets it when a name is given or echo is off.
   SessionId add(const std::string& name = "", bool echo = true) {
@@ -79,11 +81,12 @@ struct Bench {
     REQUIRE_FALSE(hub.subscribe(id, pattern, group));
   }
   Joined join(SessionId id, const std::string& topic, int history = 0,
-              std::optional<std::uint64_t> since = std::nullopt) {
+              std::optional<std::uint64_t> since = std::nullopt,
+              const std::optional<std::string>& epoch = std::nullopt) {
     JoinView view;
-    REQUIRE_FALSE(hub.join(id, topic, history, since, view));
-    Joined out{view.members, {}, view.recovered};
-    for (auto line : view.history) out.history.push_back(json::parse(line));
+    REQUIRE_FALSE(hub.join(id, topic, history, since, epoch, view));
+    Joined out{view.members, {}, view.recovered, view.history.epoch, view.history.more};
+    for (auto line : view.history.messages) out.history.push_back(json::parse(line));
     return out;
   }
   // How many frames each of `who` has received, each list then forgotten.
@@ -577,9 +580,9 @@ TEST_CASE("join since: history after since, recovered in every case", "[hub][his
   }
   SECTION("without since there is no recovered, even in a reused view") {
     JoinView view;
-    REQUIRE_FALSE(b.hub.join(r, "t", 0, 5, view));
+    REQUIRE_FALSE(b.hub.join(r, "t", 0, 5, std::nullopt, view));
     REQUIRE(view.recovered == false);
-    REQUIRE_FALSE(b.hub.join(r, "t", 0, std::nullopt, view));
+    REQUIRE_FALSE(b.hub.join(r, "t", 0, std::nullopt, std::nullopt, view));
     CHECK_FALSE(view.recovered.has_value());
   }
 }
@@ -601,17 +604,17 @@ TEST_CASE("history: the newest limit before a seq, oldest first", "[hub][history
   Bench b;
   const SessionId p = b.add("p");
   for (int i = 1; i <= 10; ++i) b.pub(p, "t", std::to_string(i));
-  CHECK(seqs_of(b.hub.history("t", 3, std::nullopt)) == Seqs{8, 9, 10});
-  CHECK(seqs_of(b.hub.history("t", 50, std::nullopt)).size() == 10);
-  CHECK(seqs_of(b.hub.history("t", 1, std::nullopt)) == Seqs{10});
-  CHECK(seqs_of(b.hub.history("t", 3, 5)) == Seqs{2, 3, 4});
-  CHECK(seqs_of(b.hub.history("t", 50, 3)) == Seqs{1, 2});
-  CHECK(seqs_of(b.hub.history("t", 3, 11)) == Seqs{8, 9, 10});
-  CHECK(seqs_of(b.hub.history("t", 3, 1000)) == Seqs{8, 9, 10});
-  CHECK(b.hub.history("t", 50, 1).empty());
-  CHECK(b.hub.history("t", 50, 0).empty());
-  CHECK(b.hub.history("unknown", 50, std::nullopt).empty());
-  const auto lines = b.hub.history("t", 1, std::nullopt);
+  CHECK(seqs_of(b.hub.history("t", 3, std::nullopt).messages) == Seqs{8, 9, 10});
+  CHECK(seqs_of(b.hub.history("t", 50, std::nullopt).messages).size() == 10);
+  CHECK(seqs_of(b.hub.history("t", 1, std::nullopt).messages) == Seqs{10});
+  CHECK(seqs_of(b.hub.history("t", 3, 5).messages) == Seqs{2, 3, 4});
+  CHECK(seqs_of(b.hub.history("t", 50, 3).messages) == Seqs{1, 2});
+  CHECK(seqs_of(b.hub.history("t", 3, 11).messages) == Seqs{8, 9, 10});
+  CHECK(seqs_of(b.hub.history("t", 3, 1000).messages) == Seqs{8, 9, 10});
+  CHECK(b.hub.history("t", 50, 1).messages.empty());
+  CHECK(b.hub.history("t", 50, 0).messages.empty());
+  CHECK(b.hub.history("unknown", 50, std::nullopt).messages.empty());
+  const auto lines = b.hub.history("t", 1, std::nullopt).messages;
   REQUIRE(lines.size() == 1);
   CHECK(
       json::parse(lines[0]) ==
@@ -625,22 +628,22 @@ TEST_CASE("history keeps per-topic caps and the global byte budget, LRU first",
   const SessionId p = b.add("p");
   b.join(p, "room");
   for (int i = 0; i < 5; ++i) b.pub(p, "room");
-  CHECK(seqs_of(b.hub.history("room", 50, std::nullopt)) == Seqs{3, 4, 5});
+  CHECK(seqs_of(b.hub.history("room", 50, std::nullopt).messages) == Seqs{3, 4, 5});
   const std::string big(200, 'x');
   for (int i = 0; i < 30; ++i) {
     b.pub(p, "t" + std::to_string(i), '"' + big + '"');
     CHECK(b.hub.topic_store().bytes() <= 4000);
   }
   // The room was least recently used: it lost its history, not its record or its seq.
-  CHECK(b.hub.history("room", 50, std::nullopt).empty());
+  CHECK(b.hub.history("room", 50, std::nullopt).messages.empty());
   CHECK(b.hub.who("room") == Names{"p"});
   CHECK(b.pub(p, "room") == 6);
   const Joined j = b.join(b.add("late"), "room", 0, 4);
   CHECK(j.recovered == false);  // 5 was evicted
   // Old memberless topics are forgotten, the newest kept.
-  CHECK(b.hub.history("t0", 50, std::nullopt).empty());
-  CHECK(b.hub.history("t29", 50, std::nullopt).size() == 1);
-  const auto listed = b.hub.topics(std::nullopt);
+  CHECK(b.hub.history("t0", 50, std::nullopt).messages.empty());
+  CHECK(b.hub.history("t29", 50, std::nullopt).messages.size() == 1);
+  const auto listed = b.hub.topics(std::nullopt, 1000, std::nullopt).topics;
   CHECK(listed.size() < 31);
   CHECK(b.hub.topic_count() == listed.size());
 }
@@ -651,7 +654,7 @@ TEST_CASE("topics: those with members or history, sorted by bytes, with seq", "[
   Bench b;
   const SessionId a = b.add("a");
   const SessionId c = b.add("c");
-  CHECK(b.hub.topics(std::nullopt).empty());
+  CHECK(b.hub.topics(std::nullopt, 1000, std::nullopt).topics.empty());
   b.join(a, "zeta");
   b.join(c, "zeta");
   b.pub(a, "alpha");
@@ -660,7 +663,7 @@ TEST_CASE("topics: those with members or history, sorted by bytes, with seq", "[
   b.sub(a, "only.sub");  // subscribed only: not a topic
   b.join(a, "gone");
   REQUIRE_FALSE(b.hub.leave(a, "gone"));  // no members and no history left
-  const auto all = b.hub.topics(std::nullopt);
+  const auto all = b.hub.topics(std::nullopt, 1000, std::nullopt).topics;
   REQUIRE(all.size() == 3);
   CHECK(all[0].topic == "Beta.x");  // 'B' < 'a' < 'z'
   CHECK(all[0].seq == 1);
@@ -680,7 +683,7 @@ TEST_CASE("topics: a pattern filters, '$' topics are left out", "[hub][topics]")
     b.pub(a, t);
   const auto names = [&](const std::optional<std::string>& pattern) {
     Names out;
-    for (const auto& t : b.hub.topics(pattern)) out.push_back(t.topic);
+    for (const auto& t : b.hub.topics(pattern, 1000, std::nullopt).topics) out.push_back(t.topic);
     return out;
   };
   CHECK(names(std::nullopt) == Names{"chat.dev.ops", "chat.general", "chat.random", "news"});
@@ -801,7 +804,7 @@ TEST_CASE("disconnecting everyone leaves an empty index", "[hub][rooms][memory]"
   CHECK(b.hub.index().node_count() == 1);
   CHECK(b.hub.subscription_count() == 0);
   CHECK(b.hub.who("room").empty());
-  CHECK(b.hub.topics(std::nullopt).empty());
+  CHECK(b.hub.topics(std::nullopt, 1000, std::nullopt).topics.empty());
 }
 
 // --------------------------------------------------------------------------------- limits
@@ -817,19 +820,20 @@ TEST_CASE("max_subs counts each pattern and each joined topic once", "[hub][limi
   CHECK(over->code == ErrorCode::too_many_subscriptions);
   CHECK_FALSE(over->message.empty());
   JoinView view;
-  CHECK(b.hub.join(s, "b", 0, std::nullopt, view)->code == ErrorCode::too_many_subscriptions);
+  CHECK(b.hub.join(s, "b", 0, std::nullopt, std::nullopt, view)->code ==
+        ErrorCode::too_many_subscriptions);
   CHECK(b.hub.who("b").empty());
   // Replacing and rejoining are not adding.
   CHECK_FALSE(b.hub.subscribe(s, "a", std::string("g")));
   CHECK_FALSE(b.hub.subscribe(s, "a.>", std::nullopt));
-  CHECK_FALSE(b.hub.join(s, "a", 0, std::nullopt, view));
+  CHECK_FALSE(b.hub.join(s, "a", 0, std::nullopt, std::nullopt, view));
   CHECK(b.hub.subscription_count() == 3);
   // Each unsub or leave frees a place.
   REQUIRE_FALSE(b.hub.unsubscribe(s, "a.>"));
   CHECK_FALSE(b.hub.subscribe(s, "b", std::nullopt));
   CHECK(b.hub.subscribe(s, "c", std::nullopt)->code == ErrorCode::too_many_subscriptions);
   REQUIRE_FALSE(b.hub.leave(s, "a"));
-  CHECK_FALSE(b.hub.join(s, "c", 0, std::nullopt, view));
+  CHECK_FALSE(b.hub.join(s, "c", 0, std::nullopt, std::nullopt, view));
   CHECK(b.hub.subscription_count() == 3);
   // The limit is per session.
   const SessionId t = b.add("t");
