@@ -29,10 +29,10 @@ constexpr std::size_t kHashNodeCost =
 // The hash table keeps at least one bucket pointer per element (load factor at most 1) and
 // up to two right after it doubles.
 constexpr std::size_t kHashBucketCost = 2 * sizeof(void*);
-constexpr std::size_t kListNodeCost = heap_cost(kListNodeLinks + sizeof(Topic*));
+constexpr std::size_t kListNodeCost = heap_cost(kListNodeLinks + sizeof(void*));  // a Topic*
 // Charged whether or not the topic is in the ordered index now, so that listing a topic
 // never pushes the store over its budget.
-constexpr std::size_t kIndexNodeCost = heap_cost(kTreeNodeLinks + sizeof(const Topic*));
+constexpr std::size_t kIndexNodeCost = heap_cost(kTreeNodeLinks + sizeof(void*));  // a Topic*
 // make_shared<const std::string>: one block holding the control block and the string.
 constexpr std::size_t kSharedStringControl = 2 * sizeof(int) + sizeof(void*);
 constexpr std::size_t kFrameBlockCost = heap_cost(kSharedStringControl + sizeof(std::string));
