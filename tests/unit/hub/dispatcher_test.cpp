@@ -870,7 +870,8 @@ TEST_CASE("a password alone counts for nothing while only a token exists", "[dis
             .at(0)["code"] == "auth_failed");
 }
 
-TEST_CASE("hello protocol other than 1 is bad_request, and welcome names the node", "[dispatch][hello]") {
+TEST_CASE("hello protocol other than 1 is bad_request, and welcome names the node",
+          "[dispatch][hello]") {
   Bench b;
   Client& c = b.client();
   CHECK(b.code(c, R"({"op":"hello","protocol":2})") == "bad_request");
