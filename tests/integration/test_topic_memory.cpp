@@ -46,13 +46,17 @@ void check_bounded(const std::vector<std::string>& args, bool listed) {
   flood(publisher, "a", kTopics);
   const long after_first = server.rss_kib();
   INFO("baseline " << baseline << " KiB, after " << kTopics << " topics " << after_first << " KiB");
+#ifndef PARLEY_SANITIZED  // ASan's shadow memory and quarantine are no measure of the heap
   CHECK(after_first - baseline <= kBudgetKib + kAllowanceKib);
+#endif
 
   // As many new topics again: the old ones make room, memory does not grow further.
   flood(publisher, "b", kTopics);
   const long after_second = server.rss_kib();
   INFO("after a second flood " << after_second << " KiB");
+#ifndef PARLEY_SANITIZED
   CHECK(after_second - after_first <= 4 * 1024);
+#endif
 
   // The server still answers, and its topic count is what the budget allows.
   publisher.send({{"op", "stats"}, {"id", 1}});
