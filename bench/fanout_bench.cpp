@@ -16,6 +16,7 @@ class CountingPeer final : public Peer {
     bytes_ += frame->size();
     return true;
   }
+  void reply(const SharedFrame& frame) override { bytes_ += frame->size(); }
   std::size_t bytes_ = 0;
 };
 
@@ -44,13 +45,13 @@ void BM_RoomJoinLeave(benchmark::State& state) {
   for (int i = 0; i < 10; ++i) {
     peers.push_back(std::make_unique<CountingPeer>());
     JoinView view;
-    hub.join(hub.connect(*peers.back()), "room", 0, std::nullopt, view);
+    hub.join(hub.connect(*peers.back()), "room", 0, std::nullopt, std::nullopt, view);
   }
   CountingPeer mover_peer;
   const SessionId mover = hub.connect(mover_peer);
   for (auto _ : state) {
     JoinView view;
-    hub.join(mover, "room", 10, std::nullopt, view);
+    hub.join(mover, "room", 10, std::nullopt, std::nullopt, view);
     hub.leave(mover, "room");
   }
 }

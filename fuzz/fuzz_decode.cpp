@@ -2,9 +2,11 @@
 // it agrees with nlohmann/json (an independent parser) on what is JSON, what is an object,
 // the op, the id and the fields it reads; and a request it accepts satisfies the rules of
 // PROTOCOL.md and survives being encoded again and decoded a second time unchanged.
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -74,6 +76,75 @@ int depth_of(const std::string& text) {
   return deepest;
 }
 
+// nlohmann refuses numbers past double's range ("number overflow", 1e999999), which are
+// valid JSON and which the library passes on as written (PROTOCOL.md: any JSON value). So
+// that the reference judges syntax only, every number token outside strings whose value
+// overflows a double is replaced by 0.0 before nlohmann sees the text. Only complete tokens
+// of the RFC 8259 number grammar are replaced, so no invalid text is made valid: a token
+// that is not a valid number stays as it is, for nlohmann to refuse.
+bool is_json_number(std::string_view t) {
+  std::size_t i = 0;
+  const auto digits = [&] {
+    const std::size_t from = i;
+    while (i < t.size() && t[i] >= '0' && t[i] <= '9') ++i;
+    return i > from;
+  };
+  if (i < t.size() && t[i] == '-') ++i;
+  if (i < t.size() && t[i] == '0') {
+    ++i;
+  } else if (!digits()) {
+    return false;
+  }
+  if (i < t.size() && t[i] == '.') {
+    ++i;
+    if (!digits()) return false;
+  }
+  if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
+    ++i;
+    if (i < t.size() && (t[i] == '+' || t[i] == '-')) ++i;
+    if (!digits()) return false;
+  }
+  return i == t.size();
+}
+
+std::string without_huge_numbers(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  bool in_string = false;
+  bool escaped = false;
+  for (std::size_t i = 0; i < text.size();) {
+    const char c = text[i];
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      out.push_back(c);
+      ++i;
+      continue;
+    }
+    if (c == '"') in_string = true;
+    if (c != '-' && (c < '0' || c > '9')) {
+      out.push_back(c);
+      ++i;
+      continue;
+    }
+    std::size_t end = i;
+    while (end < text.size() && std::strchr("0123456789+-.eE", text[end]) != nullptr &&
+           text[end] != '\0') {
+      ++end;
+    }
+    const std::string token = text.substr(i, end - i);
+    const bool huge = is_json_number(token) && std::isinf(std::strtod(token.c_str(), nullptr));
+    out.append(huge ? "0.0" : token);  // still a float, as the huge number is to nlohmann
+    i = end;
+  }
+  return out;
+}
+
 template <class T>
 void put(json& out, const char* key, const std::optional<T>& value) {
   if (value) out[key] = *value;
@@ -97,7 +168,7 @@ json encode(Op op, const Request& request) {
           out["topic"] = r.pattern;
         } else if constexpr (std::is_same_v<T, Pub>) {
           out["topic"] = r.topic;
-          out["data"] = json::parse(r.data);
+          out["data"] = json::parse(without_huge_numbers(r.data));
           put(out, "reply", r.reply);
         } else if constexpr (std::is_same_v<T, Join>) {
           out["topic"] = r.topic;
@@ -107,7 +178,7 @@ json encode(Op op, const Request& request) {
           out["topic"] = r.topic;
         } else if constexpr (std::is_same_v<T, Tell>) {
           out["to"] = r.to;
-          out["data"] = json::parse(r.data);
+          out["data"] = json::parse(without_huge_numbers(r.data));
         } else if constexpr (std::is_same_v<T, Topics>) {
           put(out, "pattern", r.pattern);
         } else if constexpr (std::is_same_v<T, History>) {
@@ -135,14 +206,14 @@ void check_rules(const Request& request) {
         } else if constexpr (std::is_same_v<T, Pub>) {
           require(is_valid_topic(r.topic) && !is_system_topic(r.topic));
           if (r.reply) require(is_valid_topic(*r.reply) && !is_system_topic(*r.reply));
-          require(json::accept(r.data));
+          require(json::accept(without_huge_numbers(r.data)));
         } else if constexpr (std::is_same_v<T, Join>) {
           require(is_valid_topic(r.topic) && !is_system_topic(r.topic));
           require(r.history >= 0 && r.history <= kMaxHistoryLimit);
         } else if constexpr (std::is_same_v<T, Leave> || std::is_same_v<T, Who>) {
           require(is_valid_topic(r.topic));
         } else if constexpr (std::is_same_v<T, Tell>) {
-          require(json::accept(r.data));
+          require(json::accept(without_huge_numbers(r.data)));
         } else if constexpr (std::is_same_v<T, Topics>) {
           if (r.pattern) require(is_valid_pattern(*r.pattern));
         } else if constexpr (std::is_same_v<T, History>) {
@@ -187,13 +258,14 @@ void check(const std::string& frame) {
   // byte order mark; RFC 8259 allows neither, and we refuse both. Past them the reference
   // says nothing.
   if (frame.find('\0') != std::string::npos || frame.starts_with("\xef\xbb\xbf")) return;
-  const bool is_json = json::accept(frame);
+  const std::string reference = without_huge_numbers(frame);
+  const bool is_json = json::accept(reference);
   const bool bad_json = decoded.fault && decoded.fault->code == ErrorCode::bad_json;
   if (!is_json || depth_of(frame) > kMaxJsonDepth) {
     require(bad_json);  // never accept what a strict parser refuses or what is too deep
     return;
   }
-  const json parsed = json::parse(frame);
+  const json parsed = json::parse(reference);
   require(bad_json == !parsed.is_object());
   if (bad_json) return;
 
@@ -237,11 +309,11 @@ void check(const std::string& frame) {
           if (r.group) same("group", *r.group);
         } else if constexpr (std::is_same_v<T, Pub>) {
           same("topic", r.topic);
-          same("data", json::parse(r.data));
+          same("data", json::parse(without_huge_numbers(r.data)));
           if (r.reply) same("reply", *r.reply);
         } else if constexpr (std::is_same_v<T, Tell>) {
           same("to", r.to);
-          same("data", json::parse(r.data));
+          same("data", json::parse(without_huge_numbers(r.data)));
         } else if constexpr (std::is_same_v<T, Join>) {
           same("topic", r.topic);
           if (r.since) same("since", *r.since);

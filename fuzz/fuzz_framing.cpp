@@ -102,6 +102,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   const std::size_t limit = ref.oversize ? ref.first_oversize : ref.frames.size();
   switch (status) {
+    case SplitStatus::paused:  // this target never asks to pause
+      fail();
+      break;
     case SplitStatus::stopped:
       if (frames.size() != stop_after || stop_after > limit) fail();
       if (splitter.buffered() != 0) fail();  // the rest of the chunk is dropped

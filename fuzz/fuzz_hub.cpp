@@ -36,6 +36,7 @@ class RecordingPeer final : public Peer {
     frames.push_back(*frame);
     return true;
   }
+  void reply(const SharedFrame& frame) override { frames.push_back(*frame); }
   std::vector<std::string> frames;
 };
 
@@ -89,6 +90,47 @@ void check(Hub& hub, const std::array<std::optional<ModelSession>, kSlots>& mode
   }
 }
 
+// history and topics pages: in order, within their limits and bounds, consecutive seqs,
+// and an epoch made of the hub's boot id.
+void check_queries(const Hub& hub, Input& in) {
+  const std::string topic = kTopics[in.next() % kTopics.size()];
+  const int limit = 1 + in.next() % 4;
+  std::optional<std::uint64_t> before;
+  std::optional<std::uint64_t> after;
+  const std::uint8_t mode = in.next() % 3;
+  if (mode == 1) before = in.next() % 12;
+  if (mode == 2) after = in.next() % 12;
+  const MessagesView page = hub.history(topic, limit, before, after);
+  if (page.messages.size() > static_cast<std::size_t>(limit)) fail();
+  if (!page.epoch.starts_with(hub.node_id() + "-")) fail();
+  std::uint64_t last = 0;
+  for (const auto line : page.messages) {
+    const auto at = line.rfind(R"("seq":)");
+    if (at == std::string_view::npos) fail();
+    const std::uint64_t seq = std::stoull(std::string(line.substr(at + 6)));
+    if (last != 0 && seq != last + 1) fail();
+    if ((before && seq >= *before) || (after && seq <= *after)) fail();
+    last = seq;
+  }
+  const std::optional<std::string> pattern =
+      in.next() % 2 == 0 ? std::nullopt
+                         : std::optional<std::string>(kPatterns[in.next() % kPatterns.size()]);
+  const std::optional<std::string> from =
+      in.next() % 2 == 0 ? std::nullopt
+                         : std::optional<std::string>(kTopics[in.next() % kTopics.size()]);
+  const TopicsView listed = hub.topics(pattern, limit, from);
+  if (listed.topics.size() > static_cast<std::size_t>(limit)) fail();
+  if (listed.more && listed.topics.size() != static_cast<std::size_t>(limit)) fail();
+  for (std::size_t i = 0; i < listed.topics.size(); ++i) {
+    const std::string& name = listed.topics[i].topic;
+    if (i != 0 && !(listed.topics[i - 1].topic < name)) fail();
+    if (from && !(name > *from)) fail();
+    if (pattern && !parley::protocol::pattern_matches(*pattern, name)) fail();
+    if (parley::protocol::is_system_topic(name)) fail();
+  }
+  if (hub.topic_store().listed_count() < listed.topics.size()) fail();
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -104,7 +146,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   };
 
   while (!in.empty()) {
-    const std::uint8_t op = in.next() % 9;
+    const std::uint8_t op = in.next() % 10;
     auto& slot = model[in.next() % kSlots];
     if (op == 0) {
       if (slot) continue;
@@ -153,7 +195,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (s) s->peer->frames.clear();
       }
       JoinView view;
-      const auto status = hub.join(slot->id, topic, in.next() % 5, std::nullopt, view);
+      const auto status =
+          hub.join(slot->id, topic, in.next() % 5, std::nullopt, std::nullopt, view);
       if (status.has_value() != (!has && full)) fail();
       if (!status) {
         slot->rooms.insert(topic);
@@ -192,6 +235,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (self_muted) must = may = false;
         if ((must && got == 0) || (!may && got == 1)) fail();
       }
+    } else if (op == 8) {
+      check_queries(hub, in);
     } else {
       const std::string to = kNames[in.next() % kNames.size()];
       ModelSession* target = find_by_name(to);

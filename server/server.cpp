@@ -35,6 +35,13 @@ DispatchOptions dispatch_options(const ServerConfig& config) {
                     std::chrono::duration<double>(config.ping_interval).count()};
   options.rate = config.rate;
   options.rate_burst = config.rate_burst;
+  options.on_auth_failure = [](const AuthFailure& failure) {
+    // Never the secret: who asked, from where, and why it was refused.
+    spdlog::warn("session {} ({}) failed hello{}: {}{}", failure.session,
+                 failure.address.empty() ? "?" : failure.address,
+                 failure.name ? " as " + std::string(*failure.name) : std::string(), failure.reason,
+                 failure.throttled ? " (throttled)" : "");
+  };
   return options;
 }
 
@@ -44,7 +51,11 @@ Server::Server(asio::io_context& io, const ServerConfig& config)
     : io_(io),
       config_(config),
       started_(std::chrono::system_clock::now()),
-      hub_(HubLimits{config.max_subs, config.history, config.history_bytes}),
+      hub_(HubLimits{
+          .max_subs = config.max_subs,
+          .history_per_topic = config.history,
+          .history_bytes = config.history_bytes,
+          .reply_bytes = std::max<std::size_t>(protocol::kMinReplyMessageBytes, config.max_frame)}),
       dispatcher_(hub_, dispatch_options(config), started_),
       session_settings_{.max_frame = config.max_frame,
                         .outbound_limit = config.outbound_limit,

@@ -175,6 +175,7 @@ Session::Session(TransportPtr transport, Hub& hub, Dispatcher& dispatcher,
       splitter_(settings.max_frame),
       opened_(Clock::now()),
       last_activity_(opened_) {
+  state_.peer_address = std::string(peer_ip());
   registry_.add(*this);
 }
 

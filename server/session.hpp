@@ -83,7 +83,7 @@ class Session final : public Peer, public std::enable_shared_from_this<Session> 
   bool deliver(const SharedFrame& frame) override;
   // A reply to this session's own request: never cuts the session off. Reading pauses
   // instead while output is backed up, so replies stay bounded too.
-  void reply(const SharedFrame& frame);
+  void reply(const SharedFrame& frame) override;
   // Writes what is queued without waiting; the registry calls it for each session that
   // got output during the current turn of the loop.
   void flush_output();

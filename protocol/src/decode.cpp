@@ -146,6 +146,7 @@ void decode_hello(const Fields& f, Request& out) {
     hello.token = json_scan::string_value(*token);
   if (token != nullptr && token->kind != Kind::string) bad_field("token", "a string");
   hello.name = f.optional_string("name");
+  hello.password = f.optional_string("password");
   if (const Value* echo = f.find("echo")) {
     if (echo->kind != Kind::boolean) bad_field("echo", "a boolean");
     hello.echo = echo->text == "true";
@@ -192,6 +193,7 @@ void decode_join(const Fields& f, Request& out) {
   join.topic = f.required_string("topic");
   join.history = f.optional_capped_count("history", kMaxHistoryLimit);
   join.since = f.optional_seq("since");
+  join.epoch = f.optional_string("epoch");
   check_topic("topic", join.topic);
   check_not_system("topic", join.topic);
   out = std::move(join);
@@ -204,8 +206,25 @@ void decode_history(const Fields& f, Request& out) {
       static_cast<int>(f.optional_integer("limit", 1, kMaxHistoryLimit, "an integer from 1 to 1000")
                            .value_or(kDefaultHistoryLimit));
   history.before = f.optional_seq("before");
+  history.after = f.optional_seq("after");
+  if (history.before && history.after) {
+    fail(FaultStage::fields, ErrorCode::bad_request,
+         "fields 'before' and 'after' cannot be given together");
+  }
   check_topic("topic", history.topic);
   out = std::move(history);
+}
+
+void decode_topics(const Fields& f, Request& out) {
+  Topics topics;
+  topics.pattern = f.optional_string("pattern");
+  topics.limit =
+      static_cast<int>(f.optional_integer("limit", 1, kMaxTopicsLimit, "an integer from 1 to 1000")
+                           .value_or(kMaxTopicsLimit));
+  topics.after = f.optional_string("after");
+  if (topics.pattern) check_pattern("pattern", *topics.pattern);
+  if (topics.after) check_topic("after", *topics.after);
+  out = std::move(topics);
 }
 
 void decode_fields(Op op, const Fields& f, Request& out) {
@@ -243,12 +262,8 @@ void decode_fields(Op op, const Fields& f, Request& out) {
       out = std::move(who);
       return;
     }
-    case Op::topics: {
-      Topics topics{f.optional_string("pattern")};
-      if (topics.pattern) check_pattern("pattern", *topics.pattern);
-      out = std::move(topics);
-      return;
-    }
+    case Op::topics:
+      return decode_topics(f, out);
     case Op::history:
       return decode_history(f, out);
     case Op::stats:

@@ -126,7 +126,7 @@ std::string build_tell_msg(std::string_view to, std::string_view from, std::stri
 }
 
 std::string build_welcome(IdText id, std::string_view name, std::uint64_t session,
-                          const Limits& limits) {
+                          const Limits& limits, std::string_view node) {
   std::string out = open_frame("welcome", id, 160);
   append_string_field(out, "name", name);
   append_number_field(out, "session", session);
@@ -138,6 +138,7 @@ std::string build_welcome(IdText id, std::string_view name, std::uint64_t sessio
   append_key(out, "ping_interval_s");
   append_number(out, limits.ping_interval_s);
   out.push_back('}');
+  append_string_field(out, "node", node);
   return close_frame(std::move(out));
 }
 
@@ -161,20 +162,22 @@ std::string build_presence(std::string_view topic, std::string_view name, bool j
 }
 
 std::string build_joined(IdText id, std::string_view topic, std::span<const std::string> members,
-                         std::span<const std::string_view> history, std::optional<bool> recovered) {
-  std::size_t size = 64 + topic.size();
+                         const MessagePage& history, std::optional<bool> recovered) {
+  std::size_t size = 96 + topic.size() + history.epoch.size();
   for (const auto& m : members) size += m.size() + 3;
-  for (const auto& h : history) size += h.size() + 1;
+  for (const auto& h : history.messages) size += h.size() + 1;
   std::string out = open_frame("joined", id, size);
   append_string_field(out, "topic", topic);
+  append_string_field(out, "epoch", history.epoch);
   append_key(out, "members");
   append_string_array(out, members);
   append_key(out, "history");
-  append_raw_array(out, history);
+  append_raw_array(out, history.messages);
   if (recovered) {
     append_key(out, "recovered");
     out.append(*recovered ? "true" : "false");
   }
+  if (history.more) out.append(R"(,"more":true)");
   return close_frame(std::move(out));
 }
 
@@ -186,7 +189,7 @@ std::string build_who(IdText id, std::string_view topic, std::span<const std::st
   return close_frame(std::move(out));
 }
 
-std::string build_topics(IdText id, std::span<const TopicSummary> topics) {
+std::string build_topics(IdText id, std::span<const TopicSummary> topics, bool more) {
   std::string out = open_frame("topics", id, 32 + topics.size() * 48);
   append_key(out, "topics");
   out.push_back('[');
@@ -199,17 +202,19 @@ std::string build_topics(IdText id, std::span<const TopicSummary> topics) {
     out.push_back('}');
   }
   out.push_back(']');
+  if (more) out.append(R"(,"more":true)");
   return close_frame(std::move(out));
 }
 
-std::string build_history(IdText id, std::string_view topic,
-                          std::span<const std::string_view> messages) {
-  std::size_t size = 64 + topic.size();
-  for (const auto& m : messages) size += m.size() + 1;
+std::string build_history(IdText id, std::string_view topic, const MessagePage& messages) {
+  std::size_t size = 96 + topic.size() + messages.epoch.size();
+  for (const auto& m : messages.messages) size += m.size() + 1;
   std::string out = open_frame("history", id, size);
   append_string_field(out, "topic", topic);
+  append_string_field(out, "epoch", messages.epoch);
   append_key(out, "messages");
-  append_raw_array(out, messages);
+  append_raw_array(out, messages.messages);
+  if (messages.more) out.append(R"(,"more":true)");
   return close_frame(std::move(out));
 }
 

@@ -2,8 +2,6 @@
 
 #include <array>
 #include <charconv>
-#include <cmath>
-#include <cstdlib>
 #include <cstring>
 
 namespace parley::protocol::json_scan {
@@ -187,18 +185,11 @@ class Scanner {
       if (p_ == end_ || !is_digit(*p_)) return fail(Status::syntax);
       while (p_ != end_ && is_digit(*p_)) ++p_;
     }
+    // Any number RFC 8259's grammar allows is valid, whatever its magnitude or precision
+    // (1e999999, -0, a thousand digits): it is passed on exactly as written.
     out = Value{Kind::number, std::string_view(start, static_cast<std::size_t>(p_ - start)), false,
                 integral};
-    // A number beyond double's range is refused, as common parsers (nlohmann among them)
-    // refuse it: passing it on would hand recipients a message they cannot read.
-    if ((!integral || out.text.size() > 300) && overflows_double(out.text))
-      return fail(Status::syntax);
     return true;
-  }
-
-  static bool overflows_double(std::string_view text) {
-    const std::string copy(text);
-    return std::isinf(std::strtod(copy.c_str(), nullptr));
   }
 
   // Scans one value. Containers are walked with an explicit stack, never by recursion, so

@@ -400,7 +400,7 @@ int main(int argc, char** argv) {
   }
   parley::test::ServerProcess server(
       {{"--outbound-limit", "256KiB", "--max-frame", "16KiB", "--history", "20", "--ping-interval",
-        "10s", "--ping-timeout", "10s"}});
+        "10s", "--ping-timeout", "10s", "--max-connections-per-ip", "0"}});
   const unsigned short port = server.port();
   asio::io_context io(1);
   Figures figures;

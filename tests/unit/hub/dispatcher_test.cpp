@@ -40,7 +40,7 @@ DispatchOptions make_options(std::optional<std::string> token = std::nullopt, do
 
 struct Bench {
   explicit Bench(DispatchOptions opts = make_options(), HubLimits limits = {3, 100, 1 << 20})
-      : hub(limits),
+      : hub(limits, "b00t"),
         options(std::move(opts)),
         dispatcher(hub, options, std::chrono::system_clock::now() - 90s) {}
 
@@ -509,7 +509,8 @@ TEST_CASE("welcome: name, session, server, protocol and limits", "[dispatch][hel
              {"session", c.id},
              {"server", "parley/0.1.0"},
              {"protocol", 1},
-             {"limits", {{"max_frame", 65536}, {"max_subs", 3}, {"ping_interval_s", 30}}}});
+             {"limits", {{"max_frame", 65536}, {"max_subs", 3}, {"ping_interval_s", 30}}},
+             {"node", "b00t"}});
   Client& guest = b.client();
   const json welcome = b.one(guest, R"({"op":"hello"})");
   CHECK(welcome["name"] == b.hub.name_of(guest.id));
@@ -715,6 +716,7 @@ TEST_CASE("joined, who, topics and history replies", "[dispatch][replies]") {
   CHECK(b.one(a, R"({"op":"join","topic":"t","id":1})") == json{{"op", "joined"},
                                                                 {"id", 1},
                                                                 {"topic", "t"},
+                                                                {"epoch", "b00t-0"},
                                                                 {"members", {"a"}},
                                                                 {"history", json::array()}});
   const json joined = b.one(z, R"({"op":"join","topic":"t","history":2})");
@@ -753,8 +755,9 @@ TEST_CASE("joined, who, topics and history replies", "[dispatch][replies]") {
   CHECK(history["messages"][1]["seq"] == 1000);
   CHECK(b.one(z, R"({"op":"history","topic":"t"})")["messages"].size() == 50);
   CHECK(b.one(z, R"({"op":"history","topic":"t","limit":1000})")["messages"].size() == 1000);
-  CHECK(b.one(z, R"({"op":"history","topic":"none"})") ==
-        json{{"op", "history"}, {"topic", "none"}, {"messages", json::array()}});
+  CHECK(
+      b.one(z, R"({"op":"history","topic":"none"})") ==
+      json{{"op", "history"}, {"topic", "none"}, {"epoch", "b00t-0"}, {"messages", json::array()}});
 }
 
 TEST_CASE("pub passes reply and the wall clock through", "[dispatch][replies]") {
@@ -800,4 +803,110 @@ TEST_CASE("stats reports every field", "[dispatch][stats]") {
   CHECK(stats["slow_consumers"] == 2);
   b.hub.disconnect(c.id);
   CHECK(b.one(a, R"({"op":"stats"})")["connections"] == 1);
+}
+
+TEST_CASE("replies and errors go through Peer::reply, events through deliver",
+          "[dispatch][replies]") {
+  Bench b;
+  Client& c = b.greeted("me");
+  c.peer.refuse = true;  // its event queue is full: replies must still get through
+  const int offered = c.peer.offered;
+  CHECK(b.one(c, R"({"op":"join","topic":"room","id":1})")["op"] == "joined");
+  CHECK(b.one(c, R"({"op":"stats","id":2})")["op"] == "stats");
+  CHECK(b.code(c, R"({"op":"leave","topic":"other"})") == "not_joined");
+  CHECK(b.one(c, R"({"op":"ping"})")["op"] == "pong");
+  CHECK(c.peer.offered == offered);  // nothing was offered as an event
+  CHECK(c.peer.replies >= 4);
+  // Its own message on a joined topic is an event: offered, and refused.
+  CHECK(b.send(c, R"({"op":"pub","topic":"room","data":1})").empty());
+  CHECK(c.peer.offered == offered + 1);
+}
+
+TEST_CASE("failed hellos are reported without the token and throttled per address",
+          "[dispatch][auth]") {
+  DispatchOptions options = make_options("s3cret");
+  std::vector<std::string> log;
+  options.on_auth_failure = [&](const AuthFailure& f) {
+    log.push_back(std::string(f.address) + " " + std::string(f.name.value_or("-")) + " " +
+                  std::string(f.reason) + (f.throttled ? " throttled" : ""));
+  };
+  Bench b(options);
+  const auto hello = [&](const std::string& address, const std::string& token) {
+    Client& c = b.client();
+    c.state.peer_address = address;
+    return b.send(c, R"({"op":"hello","name":"eve","token":")" + token + "\"}", Disposition::close);
+  };
+  for (int i = 0; i < 10; ++i) {
+    const auto replies = hello("10.0.0.9", "guess" + std::to_string(i));
+    REQUIRE(replies.size() == 2);
+    CHECK(replies[0]["message"] == "wrong token");
+  }
+  REQUIRE(log.size() == 10);
+  CHECK(log[0] == "10.0.0.9 eve wrong token");
+  for (const auto& line : log) CHECK(line.find("guess") == std::string::npos);
+  // The eleventh fails at once, even with the right token, until the window passes.
+  auto replies = hello("10.0.0.9", "s3cret");
+  REQUIRE(replies.size() == 2);
+  CHECK(replies[0]["code"] == "auth_failed");
+  CHECK(replies[0]["message"].get<std::string>().find("too many") != std::string::npos);
+  CHECK(log.back().ends_with(" throttled"));
+  // Another address is not affected.
+  Client& other = b.client();
+  other.state.peer_address = "10.0.0.10";
+  CHECK(b.one(other, R"({"op":"hello","name":"ok","token":"s3cret"})")["op"] == "welcome");
+  b.now += 61s;
+  Client& later = b.client();
+  later.state.peer_address = "10.0.0.9";
+  CHECK(b.one(later, R"({"op":"hello","name":"eve","token":"s3cret"})")["op"] == "welcome");
+}
+
+TEST_CASE("a password alone counts for nothing while only a token exists", "[dispatch][auth]") {
+  Bench open;
+  Client& c = open.client();
+  CHECK(open.one(c, R"({"op":"hello","name":"a","password":"pw"})")["op"] == "welcome");
+  Bench guarded(make_options("s3cret"));
+  Client& d = guarded.client();
+  CHECK(guarded.send(d, R"({"op":"hello","name":"a","password":"s3cret"})", Disposition::close)
+            .at(0)["code"] == "auth_failed");
+}
+
+TEST_CASE("hello protocol other than 1 is bad_request, and welcome names the node",
+          "[dispatch][hello]") {
+  Bench b;
+  Client& c = b.client();
+  CHECK(b.code(c, R"({"op":"hello","protocol":2})") == "bad_request");
+  CHECK(b.code(c, R"({"op":"hello","protocol":"1"})") == "bad_request");
+  const json welcome = b.one(c, R"({"op":"hello","protocol":1})");
+  CHECK(welcome["node"] == "b00t");
+  CHECK(welcome["protocol"] == 1);
+}
+
+TEST_CASE("topics paging, history after and epochs through the dispatcher",
+          "[dispatch][replies][paging]") {
+  Bench b;
+  Client& a = b.greeted("a");
+  for (const char* t : {"x.1", "x.2", "x.3"})
+    b.send(a, std::string(R"({"op":"pub","topic":")") + t + R"(","data":0})");
+  const json first = b.one(a, R"({"op":"topics","limit":2})");
+  CHECK(first["topics"].size() == 2);
+  CHECK(first["more"] == true);
+  const json rest = b.one(a, R"({"op":"topics","limit":2,"after":"x.2"})");
+  CHECK(rest["topics"].size() == 1);
+  CHECK(rest["topics"][0]["topic"] == "x.3");
+  CHECK_FALSE(rest.contains("more"));
+  CHECK(b.code(a, R"({"op":"topics","limit":0})") == "bad_request");
+  for (int i = 0; i < 5; ++i) b.send(a, R"({"op":"pub","topic":"h","data":0})");
+  const json after = b.one(a, R"({"op":"history","topic":"h","after":3})");
+  CHECK(after["messages"].size() == 2);
+  CHECK(after["messages"][0]["seq"] == 4);
+  CHECK(after["epoch"] == "b00t-0");
+  CHECK(b.code(a, R"({"op":"history","topic":"h","after":3,"before":5})") == "bad_request");
+  Client& r = b.greeted("r");
+  const json stale = b.one(r, R"({"op":"join","topic":"h","since":3,"epoch":"old-0"})");
+  CHECK(stale["recovered"] == false);
+  CHECK(stale["history"].size() == 5);
+  CHECK(stale["epoch"] == "b00t-0");
+  const json resumed = b.one(r, R"({"op":"join","topic":"h","since":3,"epoch":"b00t-0"})");
+  CHECK(resumed["recovered"] == true);
+  CHECK(resumed["history"].size() == 2);
 }

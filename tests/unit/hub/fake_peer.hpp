@@ -15,6 +15,15 @@ class FakePeer final : public server::Peer {
   bool deliver(const server::SharedFrame& frame) override {
     ++offered;
     if (refuse) return false;
+    record(frame);
+    return true;
+  }
+  // Replies are never refused: a session exempts them from its outbound limit.
+  void reply(const server::SharedFrame& frame) override {
+    ++replies;
+    record(frame);
+  }
+  void record(const server::SharedFrame& frame) {
     REQUIRE(frame != nullptr);
     REQUIRE_FALSE(frame->empty());
     CHECK(frame->back() == '\n');
@@ -23,7 +32,6 @@ class FakePeer final : public server::Peer {
     CHECK(parsed.is_object());
     frames.push_back(std::move(parsed));
     raw.push_back(frame);
-    return true;
   }
   // Everything received so far, then forgotten.
   std::vector<nlohmann::json> take() {
@@ -43,6 +51,7 @@ class FakePeer final : public server::Peer {
   std::vector<server::SharedFrame> raw;
   bool refuse = false;  // answer every deliver() with false, as a cut-off session does
   int offered = 0;      // deliver() calls, refused ones included
+  int replies = 0;      // reply() calls
 };
 
 }  // namespace parley::test

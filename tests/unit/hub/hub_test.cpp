@@ -27,6 +27,8 @@ struct Joined {
   Names members;
   std::vector<json> history;
   std::optional<bool> recovered;
+  std::string epoch;
+  bool more = false;
   Seqs seqs() const {
     Seqs out;
     for (const auto& m : history) out.push_back(m.at("seq").get<std::uint64_t>());
@@ -51,7 +53,7 @@ json presence(const std::string& topic, const std::string& name, const std::stri
 }
 
 struct Bench {
-  explicit Bench(HubLimits limits = {}) : hub(limits) {}
+  explicit Bench(HubLimits limits = {}) : hub(limits, "b00t") {}
 
   // Connects a fake peer; greets it when a name is given or echo is off.
   SessionId add(const std::string& name = "", bool echo = true) {
@@ -79,11 +81,12 @@ struct Bench {
     REQUIRE_FALSE(hub.subscribe(id, pattern, group));
   }
   Joined join(SessionId id, const std::string& topic, int history = 0,
-              std::optional<std::uint64_t> since = std::nullopt) {
+              std::optional<std::uint64_t> since = std::nullopt,
+              const std::optional<std::string>& epoch = std::nullopt) {
     JoinView view;
-    REQUIRE_FALSE(hub.join(id, topic, history, since, view));
-    Joined out{view.members, {}, view.recovered};
-    for (auto line : view.history) out.history.push_back(json::parse(line));
+    REQUIRE_FALSE(hub.join(id, topic, history, since, epoch, view));
+    Joined out{view.members, {}, view.recovered, view.history.epoch, view.history.more};
+    for (auto line : view.history.messages) out.history.push_back(json::parse(line));
     return out;
   }
   // How many frames each of `who` has received, each list then forgotten.
@@ -577,9 +580,9 @@ TEST_CASE("join since: history after since, recovered in every case", "[hub][his
   }
   SECTION("without since there is no recovered, even in a reused view") {
     JoinView view;
-    REQUIRE_FALSE(b.hub.join(r, "t", 0, 5, view));
+    REQUIRE_FALSE(b.hub.join(r, "t", 0, 5, std::nullopt, view));
     REQUIRE(view.recovered == false);
-    REQUIRE_FALSE(b.hub.join(r, "t", 0, std::nullopt, view));
+    REQUIRE_FALSE(b.hub.join(r, "t", 0, std::nullopt, std::nullopt, view));
     CHECK_FALSE(view.recovered.has_value());
   }
 }
@@ -601,17 +604,17 @@ TEST_CASE("history: the newest limit before a seq, oldest first", "[hub][history
   Bench b;
   const SessionId p = b.add("p");
   for (int i = 1; i <= 10; ++i) b.pub(p, "t", std::to_string(i));
-  CHECK(seqs_of(b.hub.history("t", 3, std::nullopt)) == Seqs{8, 9, 10});
-  CHECK(seqs_of(b.hub.history("t", 50, std::nullopt)).size() == 10);
-  CHECK(seqs_of(b.hub.history("t", 1, std::nullopt)) == Seqs{10});
-  CHECK(seqs_of(b.hub.history("t", 3, 5)) == Seqs{2, 3, 4});
-  CHECK(seqs_of(b.hub.history("t", 50, 3)) == Seqs{1, 2});
-  CHECK(seqs_of(b.hub.history("t", 3, 11)) == Seqs{8, 9, 10});
-  CHECK(seqs_of(b.hub.history("t", 3, 1000)) == Seqs{8, 9, 10});
-  CHECK(b.hub.history("t", 50, 1).empty());
-  CHECK(b.hub.history("t", 50, 0).empty());
-  CHECK(b.hub.history("unknown", 50, std::nullopt).empty());
-  const auto lines = b.hub.history("t", 1, std::nullopt);
+  CHECK(seqs_of(b.hub.history("t", 3, std::nullopt).messages) == Seqs{8, 9, 10});
+  CHECK(seqs_of(b.hub.history("t", 50, std::nullopt).messages).size() == 10);
+  CHECK(seqs_of(b.hub.history("t", 1, std::nullopt).messages) == Seqs{10});
+  CHECK(seqs_of(b.hub.history("t", 3, 5).messages) == Seqs{2, 3, 4});
+  CHECK(seqs_of(b.hub.history("t", 50, 3).messages) == Seqs{1, 2});
+  CHECK(seqs_of(b.hub.history("t", 3, 11).messages) == Seqs{8, 9, 10});
+  CHECK(seqs_of(b.hub.history("t", 3, 1000).messages) == Seqs{8, 9, 10});
+  CHECK(b.hub.history("t", 50, 1).messages.empty());
+  CHECK(b.hub.history("t", 50, 0).messages.empty());
+  CHECK(b.hub.history("unknown", 50, std::nullopt).messages.empty());
+  const auto lines = b.hub.history("t", 1, std::nullopt).messages;
   REQUIRE(lines.size() == 1);
   CHECK(
       json::parse(lines[0]) ==
@@ -625,22 +628,22 @@ TEST_CASE("history keeps per-topic caps and the global byte budget, LRU first",
   const SessionId p = b.add("p");
   b.join(p, "room");
   for (int i = 0; i < 5; ++i) b.pub(p, "room");
-  CHECK(seqs_of(b.hub.history("room", 50, std::nullopt)) == Seqs{3, 4, 5});
+  CHECK(seqs_of(b.hub.history("room", 50, std::nullopt).messages) == Seqs{3, 4, 5});
   const std::string big(200, 'x');
   for (int i = 0; i < 30; ++i) {
     b.pub(p, "t" + std::to_string(i), '"' + big + '"');
     CHECK(b.hub.topic_store().bytes() <= 4000);
   }
   // The room was least recently used: it lost its history, not its record or its seq.
-  CHECK(b.hub.history("room", 50, std::nullopt).empty());
+  CHECK(b.hub.history("room", 50, std::nullopt).messages.empty());
   CHECK(b.hub.who("room") == Names{"p"});
   CHECK(b.pub(p, "room") == 6);
   const Joined j = b.join(b.add("late"), "room", 0, 4);
   CHECK(j.recovered == false);  // 5 was evicted
   // Old memberless topics are forgotten, the newest kept.
-  CHECK(b.hub.history("t0", 50, std::nullopt).empty());
-  CHECK(b.hub.history("t29", 50, std::nullopt).size() == 1);
-  const auto listed = b.hub.topics(std::nullopt);
+  CHECK(b.hub.history("t0", 50, std::nullopt).messages.empty());
+  CHECK(b.hub.history("t29", 50, std::nullopt).messages.size() == 1);
+  const auto listed = b.hub.topics(std::nullopt, 1000, std::nullopt).topics;
   CHECK(listed.size() < 31);
   CHECK(b.hub.topic_count() == listed.size());
 }
@@ -651,7 +654,7 @@ TEST_CASE("topics: those with members or history, sorted by bytes, with seq", "[
   Bench b;
   const SessionId a = b.add("a");
   const SessionId c = b.add("c");
-  CHECK(b.hub.topics(std::nullopt).empty());
+  CHECK(b.hub.topics(std::nullopt, 1000, std::nullopt).topics.empty());
   b.join(a, "zeta");
   b.join(c, "zeta");
   b.pub(a, "alpha");
@@ -660,7 +663,7 @@ TEST_CASE("topics: those with members or history, sorted by bytes, with seq", "[
   b.sub(a, "only.sub");  // subscribed only: not a topic
   b.join(a, "gone");
   REQUIRE_FALSE(b.hub.leave(a, "gone"));  // no members and no history left
-  const auto all = b.hub.topics(std::nullopt);
+  const auto all = b.hub.topics(std::nullopt, 1000, std::nullopt).topics;
   REQUIRE(all.size() == 3);
   CHECK(all[0].topic == "Beta.x");  // 'B' < 'a' < 'z'
   CHECK(all[0].seq == 1);
@@ -680,7 +683,7 @@ TEST_CASE("topics: a pattern filters, '$' topics are left out", "[hub][topics]")
     b.pub(a, t);
   const auto names = [&](const std::optional<std::string>& pattern) {
     Names out;
-    for (const auto& t : b.hub.topics(pattern)) out.push_back(t.topic);
+    for (const auto& t : b.hub.topics(pattern, 1000, std::nullopt).topics) out.push_back(t.topic);
     return out;
   };
   CHECK(names(std::nullopt) == Names{"chat.dev.ops", "chat.general", "chat.random", "news"});
@@ -801,7 +804,7 @@ TEST_CASE("disconnecting everyone leaves an empty index", "[hub][rooms][memory]"
   CHECK(b.hub.index().node_count() == 1);
   CHECK(b.hub.subscription_count() == 0);
   CHECK(b.hub.who("room").empty());
-  CHECK(b.hub.topics(std::nullopt).empty());
+  CHECK(b.hub.topics(std::nullopt, 1000, std::nullopt).topics.empty());
 }
 
 // --------------------------------------------------------------------------------- limits
@@ -817,19 +820,20 @@ TEST_CASE("max_subs counts each pattern and each joined topic once", "[hub][limi
   CHECK(over->code == ErrorCode::too_many_subscriptions);
   CHECK_FALSE(over->message.empty());
   JoinView view;
-  CHECK(b.hub.join(s, "b", 0, std::nullopt, view)->code == ErrorCode::too_many_subscriptions);
+  CHECK(b.hub.join(s, "b", 0, std::nullopt, std::nullopt, view)->code ==
+        ErrorCode::too_many_subscriptions);
   CHECK(b.hub.who("b").empty());
   // Replacing and rejoining are not adding.
   CHECK_FALSE(b.hub.subscribe(s, "a", std::string("g")));
   CHECK_FALSE(b.hub.subscribe(s, "a.>", std::nullopt));
-  CHECK_FALSE(b.hub.join(s, "a", 0, std::nullopt, view));
+  CHECK_FALSE(b.hub.join(s, "a", 0, std::nullopt, std::nullopt, view));
   CHECK(b.hub.subscription_count() == 3);
   // Each unsub or leave frees a place.
   REQUIRE_FALSE(b.hub.unsubscribe(s, "a.>"));
   CHECK_FALSE(b.hub.subscribe(s, "b", std::nullopt));
   CHECK(b.hub.subscribe(s, "c", std::nullopt)->code == ErrorCode::too_many_subscriptions);
   REQUIRE_FALSE(b.hub.leave(s, "a"));
-  CHECK_FALSE(b.hub.join(s, "c", 0, std::nullopt, view));
+  CHECK_FALSE(b.hub.join(s, "c", 0, std::nullopt, std::nullopt, view));
   CHECK(b.hub.subscription_count() == 3);
   // The limit is per session.
   const SessionId t = b.add("t");
@@ -878,4 +882,186 @@ TEST_CASE("a peer that refuses does not stop the others getting the message", "[
   CHECK(b.peer(first).offered == 1);
   CHECK(b.peer(second).take().size() == 1);
   CHECK(b.hub.counters().msgs_out == 1);
+}
+
+// --------------------------------------------------------------------------------- epochs
+
+TEST_CASE("epochs: boot id and forgotten count, changed only when seq starts again",
+          "[hub][epoch]") {
+  const std::size_t budget = 20000;
+  Bench b(HubLimits{1000, 10, budget});
+  const SessionId p = b.add("p");
+  CHECK(b.hub.node_id() == "b00t");
+  CHECK(b.hub.epoch_of("t") == "b00t-0");  // what a topic created now would get
+  CHECK(b.hub.history("t", 50, std::nullopt).epoch == "b00t-0");
+  b.pub(p, "t");
+  b.pub(p, "t");
+  CHECK(b.join(p, "t").epoch == "b00t-0");
+  REQUIRE_FALSE(b.hub.leave(p, "t"));
+  CHECK(b.hub.history("t", 50, std::nullopt).epoch == "b00t-0");
+  // Flood the budget with other topics until "t" is forgotten, then publish it again.
+  for (int i = 0; b.hub.topic_store().find("t") != nullptr; ++i) b.pub(p, "f" + std::to_string(i));
+  const std::string fresh = b.hub.epoch_of("t");
+  CHECK(fresh != "b00t-0");
+  CHECK(b.pub(p, "t") == 1);  // the seq starts again, in another epoch
+  CHECK(b.hub.history("t", 50, std::nullopt).epoch == fresh);
+  // A resume naming the old epoch gets everything retained and recovered false.
+  const SessionId r = b.add("r");
+  const Joined stale = b.join(r, "t", 0, 1, std::string("b00t-0"));
+  CHECK(stale.epoch == fresh);
+  CHECK(stale.recovered == false);
+  CHECK(stale.seqs() == Seqs{1});
+  // The same resume naming the current epoch is an ordinary since.
+  b.pub(p, "t");
+  const Joined current = b.join(r, "t", 0, 1, fresh);
+  CHECK(current.recovered == true);
+  CHECK(current.seqs() == Seqs{2});
+  // Another process (another boot id) never gives the same epoch.
+  Hub other(HubLimits{}, "0ther");
+  CHECK(other.epoch_of("t") != b.hub.epoch_of("t"));
+}
+
+TEST_CASE("random boot ids are 16 hex digits and differ", "[hub][epoch]") {
+  const std::string a = Hub::random_boot_id();
+  const std::string c = Hub::random_boot_id();
+  CHECK(a.size() == 16);
+  CHECK(a.find_first_not_of("0123456789abcdef") == std::string::npos);
+  CHECK(a != c);
+  CHECK(Hub(HubLimits{}).node_id().size() == 16);
+}
+
+// ---------------------------------------------------------------------------- reply pages
+
+namespace {
+
+// Data of `bytes` characters in a JSON string, so that every msg line has the same length.
+std::string blob(std::size_t bytes) {
+  return '"' + std::string(bytes, 'x') + '"';
+}
+
+}  // namespace
+
+TEST_CASE("history and joined stay within the reply cap and say more", "[hub][history][paging]") {
+  HubLimits limits{1000, 100, 1 << 24};
+  limits.reply_bytes = 1000;
+  Bench b(limits);
+  const SessionId p = b.add("p");
+  for (int i = 0; i < 20; ++i) b.pub(p, "t", blob(200));
+  const std::size_t line = b.hub.history("t", 1, std::nullopt).messages.at(0).size();
+  const std::size_t fit = 1000 / line;
+  REQUIRE(fit >= 2);
+  REQUIRE(fit < 20);
+  SECTION("backwards keeps the newest that fit") {
+    const MessagesView page = b.hub.history("t", 50, std::nullopt);
+    CHECK(page.more);
+    CHECK(seqs_of(page.messages).size() == fit);
+    CHECK(seqs_of(page.messages).back() == 20);
+    const MessagesView before = b.hub.history("t", 50, 10);
+    CHECK(before.more);
+    CHECK(seqs_of(before.messages).back() == 9);
+    CHECK(seqs_of(before.messages).size() == fit);
+    const MessagesView small = b.hub.history("t", 2, std::nullopt);
+    CHECK_FALSE(small.more);  // the limit, not the cap, ended it
+    CHECK(seqs_of(small.messages) == Seqs{19, 20});
+  }
+  SECTION("forwards keeps the oldest that fit") {
+    const MessagesView page = b.hub.history("t", 50, std::nullopt, 3);
+    CHECK(page.more);
+    CHECK(seqs_of(page.messages).front() == 4);
+    CHECK(seqs_of(page.messages).size() == fit);
+    CHECK(seqs_of(b.hub.history("t", 2, std::nullopt, 3).messages) == Seqs{4, 5});
+    CHECK_FALSE(b.hub.history("t", 2, std::nullopt, 3).more);
+    CHECK(seqs_of(b.hub.history("t", 50, std::nullopt, 18).messages) == Seqs{19, 20});
+    CHECK(b.hub.history("t", 50, std::nullopt, 20).messages.empty());
+    CHECK(b.hub.history("t", 50, std::nullopt, ~std::uint64_t{0}).messages.empty());
+    CHECK(seqs_of(b.hub.history("t", 1, std::nullopt, 0).messages) == Seqs{1});
+  }
+  SECTION("joined: history pages backwards, since forwards") {
+    const SessionId r = b.add("r");
+    const Joined latest = b.join(r, "t", 1000);
+    CHECK(latest.more);
+    CHECK(latest.seqs().size() == fit);
+    CHECK(latest.seqs().back() == 20);
+    const Joined since = b.join(r, "t", 0, 5);
+    CHECK(since.more);
+    CHECK(since.recovered == true);
+    CHECK(since.seqs().front() == 6);
+    CHECK(since.seqs().size() == fit);
+    CHECK_FALSE(b.join(r, "t", 3).more);
+  }
+  SECTION("one message is given even when it alone is over the cap") {
+    b.pub(p, "big", blob(5000));
+    const MessagesView page = b.hub.history("big", 50, std::nullopt);
+    CHECK(page.messages.size() == 1);
+    CHECK_FALSE(page.more);
+  }
+}
+
+TEST_CASE("paging does not walk the whole history", "[hub][history][paging]") {
+  // 1000 messages; pages near either end cost their own size (checked through results
+  // only: seqs are consecutive, so offsets find them).
+  Bench b(HubLimits{1000, 1000, 1 << 26});
+  const SessionId p = b.add("p");
+  for (int i = 0; i < 1000; ++i) b.pub(p, "t");
+  CHECK(seqs_of(b.hub.history("t", 3, 500).messages) == Seqs{497, 498, 499});
+  CHECK(seqs_of(b.hub.history("t", 3, std::nullopt, 500).messages) == Seqs{501, 502, 503});
+  CHECK(seqs_of(b.hub.history("t", 3, 2).messages) == Seqs{1});
+}
+
+// ----------------------------------------------------------------------- topics and stats
+
+TEST_CASE("topics: limit and after page through in byte order", "[hub][topics][paging]") {
+  Bench b;
+  const SessionId p = b.add("p");
+  for (const char* t : {"a", "a.b", "a.c", "b", "b.a", "c"}) b.pub(p, t);
+  const auto names = [&](const std::optional<std::string>& pattern, int limit,
+                         const std::optional<std::string>& after, bool more) {
+    const TopicsView view = b.hub.topics(pattern, limit, after);
+    CHECK(view.more == more);
+    Names out;
+    for (const auto& t : view.topics) out.push_back(t.topic);
+    return out;
+  };
+  CHECK(names(std::nullopt, 2, std::nullopt, true) == Names{"a", "a.b"});
+  CHECK(names(std::nullopt, 2, std::string("a.b"), true) == Names{"a.c", "b"});
+  CHECK(names(std::nullopt, 2, std::string("b"), false) == Names{"b.a", "c"});
+  CHECK(names(std::nullopt, 6, std::nullopt, false).size() == 6);
+  CHECK(names(std::nullopt, 2, std::string("c"), false).empty());
+  CHECK(names(std::nullopt, 2, std::string("zzz"), false).empty());
+  CHECK(names(std::string("a.*"), 1, std::nullopt, true) == Names{"a.b"});
+  CHECK(names(std::string("a.*"), 1, std::string("a.b"), false) == Names{"a.c"});
+  CHECK(names(std::string("a.>"), 5, std::string("0"), false) == Names{"a.b", "a.c"});
+  CHECK(names(std::string("*.a"), 5, std::nullopt, false) == Names{"b.a"});
+  CHECK(names(std::string("b"), 5, std::nullopt, false) == Names{"b"});
+  CHECK(names(std::string("b"), 5, std::string("b"), false).empty());
+}
+
+TEST_CASE("topics and stats cost O(log n + reply), not a walk over 200k topics",
+          "[hub][topics][cost]") {
+  Bench b(HubLimits{1000, 1, std::size_t{1} << 30});
+  const SessionId p = b.add("p");
+  constexpr int kTopics = 200000;
+  for (int i = 0; i < kTopics; ++i) b.pub(p, "room." + std::to_string(i));
+  REQUIRE(b.hub.topic_count() == kTopics);
+  const auto visits = [&](const std::optional<std::string>& pattern, int limit,
+                          const std::optional<std::string>& after) {
+    const std::uint64_t before = b.hub.topics_visited();
+    b.hub.topics(pattern, limit, after);
+    return b.hub.topics_visited() - before;
+  };
+  // A literal prefix that matches nothing, a literal topic, a page after a topic.
+  CHECK(visits(std::string("nothing.*"), 1000, std::nullopt) <= 1);
+  CHECK(visits(std::string("zzz.>"), 1000, std::nullopt) <= 1);
+  CHECK(visits(std::string("room.123"), 1000, std::nullopt) <= 1);
+  CHECK(visits(std::nullopt, 10, std::string("room.5")) <= 11);
+  CHECK(visits(std::string("room.*"), 10, std::nullopt) <= 11);
+  CHECK(visits(std::string(">"), 10, std::string("room.9")) <= 11);
+  // A leading wildcard that few topics match walks the listing: the documented worst case.
+  CHECK(visits(std::string("*.nothing"), 10, std::nullopt) == kTopics);
+  // stats reads counters.
+  const parley::protocol::StatsReport report = b.hub.stats_report(7);
+  CHECK(report.topics == kTopics);
+  CHECK(report.uptime_s == 7);
+  CHECK(report.connections == 1);
+  CHECK(report.msgs_in == kTopics);
 }

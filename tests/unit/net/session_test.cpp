@@ -188,3 +188,23 @@ TEST_CASE("a slow consumer: the backlog is dropped, error and bye follow the fra
   CHECK(frames.size() - 2 < static_cast<std::size_t>(published));
   for (std::size_t i = 0; i + 2 < frames.size(); ++i) CHECK(frames[i]["op"] == "msg");
 }
+TEST_CASE("a reply never cuts its reader off, and input waits while replies are backed up") {
+  SessionSettings settings;
+  settings.outbound_limit = 4 << 10;  // far below one history reply
+  World world(settings);
+  Pair c = world.connect();
+  std::string seed;
+  for (int i = 0; i < 50; ++i) {
+    seed += R"({"op":"pub","topic":"h","data":")" + std::string(500, 'h') + "\"}\n";
+  }
+  REQUIRE(c.send(seed));
+  std::string asks;
+  for (int i = 0; i < 20; ++i)
+    asks += R"({"op":"history","topic":"h","limit":50,"id":)" + std::to_string(i) + "}\n";
+  REQUIRE(c.send(asks));
+  const auto frames = c.frames(20);
+  REQUIRE(frames.size() == 20);
+  for (int i = 0; i < 20; ++i) CHECK(frames[static_cast<std::size_t>(i)]["id"] == i);
+  CHECK(world.hub.counters().slow_consumers == 0);
+  CHECK(c.session->phase() == Phase::open);
+}

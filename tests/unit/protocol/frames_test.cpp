@@ -37,16 +37,17 @@ TEST_CASE("msg and tell frames", "[frames]") {
 }
 
 TEST_CASE("welcome, ok, error, bye, ping, pong", "[frames]") {
-  const json w = parsed(build_welcome("\"h\"", "alice", 3, Limits{65536, 1000, 30}));
+  const json w = parsed(build_welcome("\"h\"", "alice", 3, Limits{65536, 1000, 30}, "n1"));
   CHECK(w == json{{"op", "welcome"},
                   {"id", "h"},
                   {"name", "alice"},
                   {"session", 3},
                   {"server", "parley/0.1.0"},
                   {"protocol", 1},
-                  {"limits", {{"max_frame", 65536}, {"max_subs", 1000}, {"ping_interval_s", 30}}}});
-  CHECK(parsed(build_welcome(std::nullopt, "a", 1,
-                             Limits{1, 1, 0.25}))["limits"]["ping_interval_s"] == 0.25);
+                  {"limits", {{"max_frame", 65536}, {"max_subs", 1000}, {"ping_interval_s", 30}}},
+                  {"node", "n1"}});
+  CHECK(parsed(build_welcome(std::nullopt, "a", 1, Limits{1, 1, 0.25},
+                             "n"))["limits"]["ping_interval_s"] == 0.25);
   CHECK(parsed(build_ok("12")) == json{{"op", "ok"}, {"id", 12}});
   CHECK(parsed(build_ok(std::nullopt)) == json{{"op", "ok"}});
   CHECK(parsed(build_error("1", ErrorCode::bad_topic, "m")) ==
@@ -61,16 +62,23 @@ TEST_CASE("room replies", "[frames]") {
   const std::vector<std::string> members{"Amy", "bob"};
   const std::string m1 = build_msg("r", "bob", "1", 1, 10, std::nullopt);
   const std::vector<std::string_view> history{std::string_view(m1).substr(0, m1.size() - 1)};
-  json j = parsed(build_joined("1", "r", members, history, std::nullopt));
+  json j = parsed(build_joined("1", "r", members, {history, "e-1"}, std::nullopt));
   CHECK(j["members"] == json{"Amy", "bob"});
   CHECK(j["history"][0]["seq"] == 1);
   CHECK_FALSE(j.contains("recovered"));
-  CHECK(parsed(build_joined(std::nullopt, "r", {}, {}, false))["recovered"] == false);
+  CHECK_FALSE(j.contains("more"));
+  CHECK(j["epoch"] == "e-1");
+  CHECK(parsed(build_joined("1", "r", members, {history, "e", true}, true))["more"] == true);
+  CHECK(parsed(build_joined(std::nullopt, "r", {}, {{}, "e"}, false))["recovered"] == false);
   CHECK(parsed(build_who("2", "r", members)) ==
         json{{"op", "who"}, {"id", 2}, {"topic", "r"}, {"members", members}});
-  CHECK(parsed(build_history(std::nullopt, "r", history))["messages"].size() == 1);
+  const json h = parsed(build_history(std::nullopt, "r", {history, "b-2", true}));
+  CHECK(h["messages"].size() == 1);
+  CHECK(h["epoch"] == "b-2");
+  CHECK(h["more"] == true);
   const std::vector<TopicSummary> topics{{"a", 2, 0}, {"b", 0, 9}};
-  CHECK(parsed(build_topics("3", topics))["topics"] ==
+  CHECK(parsed(build_topics("3", topics, true))["more"] == true);
+  CHECK(parsed(build_topics("3", topics, false))["topics"] ==
         json::array({{{"topic", "a"}, {"members", 2}, {"seq", 0}},
                      {{"topic", "b"}, {"members", 0}, {"seq", 9}}}));
   StatsReport s;
@@ -119,21 +127,24 @@ TEST_CASE("every builder has exactly the protocol's fields", "[frames]") {
       {build_msg("t", "f", "1", 1, 2, std::nullopt), {"data", "from", "op", "seq", "topic", "ts"}},
       {build_msg("t", "f", "1", 1, 2, "r"), {"data", "from", "op", "reply", "seq", "topic", "ts"}},
       {build_tell_msg("to", "f", "1", 2), {"data", "from", "op", "to", "ts"}},
-      {build_welcome("1", "n", 1, Limits{1, 2, 3}),
-       {"id", "limits", "name", "op", "protocol", "server", "session"}},
-      {build_welcome(std::nullopt, "n", 1, Limits{1, 2, 3}),
-       {"limits", "name", "op", "protocol", "server", "session"}},
+      {build_welcome("1", "n", 1, Limits{1, 2, 3}, "x"),
+       {"id", "limits", "name", "node", "op", "protocol", "server", "session"}},
+      {build_welcome(std::nullopt, "n", 1, Limits{1, 2, 3}, "x"),
+       {"limits", "name", "node", "op", "protocol", "server", "session"}},
       {build_ok("1"), {"id", "op"}},
       {build_error("1", ErrorCode::forbidden, "m"), {"code", "id", "message", "op"}},
       {build_error(std::nullopt, ErrorCode::forbidden, "m"), {"code", "message", "op"}},
       {build_presence("t", "n", true), {"name", "op", "state", "topic"}},
-      {build_joined("1", "t", members, none, std::nullopt),
-       {"history", "id", "members", "op", "topic"}},
-      {build_joined(std::nullopt, "t", members, none, true),
-       {"history", "members", "op", "recovered", "topic"}},
+      {build_joined("1", "t", members, {none, "e"}, std::nullopt),
+       {"epoch", "history", "id", "members", "op", "topic"}},
+      {build_joined(std::nullopt, "t", members, {none, "e", true}, true),
+       {"epoch", "history", "members", "more", "op", "recovered", "topic"}},
       {build_who(std::nullopt, "t", members), {"members", "op", "topic"}},
-      {build_topics(std::nullopt, topics), {"op", "topics"}},
-      {build_history("1", "t", none), {"id", "messages", "op", "topic"}},
+      {build_topics(std::nullopt, topics, false), {"op", "topics"}},
+      {build_topics(std::nullopt, topics, true), {"more", "op", "topics"}},
+      {build_history("1", "t", {none, "e"}), {"epoch", "id", "messages", "op", "topic"}},
+      {build_history("1", "t", {none, "e", true}),
+       {"epoch", "id", "messages", "more", "op", "topic"}},
       {build_stats(std::nullopt, StatsReport{}),
        {"bytes_in", "bytes_out", "connections", "msgs_in", "msgs_out", "op", "slow_consumers",
         "subscriptions", "topics", "uptime_s"}},
@@ -146,9 +157,9 @@ TEST_CASE("every builder has exactly the protocol's fields", "[frames]") {
     CAPTURE(frame);
     CHECK(keys_of(parsed(frame)) == keys);
   }
-  CHECK(keys_of(parsed(build_welcome(std::nullopt, "n", 1, Limits{1, 2, 3}))["limits"]) ==
+  CHECK(keys_of(parsed(build_welcome(std::nullopt, "n", 1, Limits{1, 2, 3}, "x"))["limits"]) ==
         Keys{"max_frame", "max_subs", "ping_interval_s"});
-  CHECK(keys_of(parsed(build_topics(std::nullopt, topics))["topics"][0]) ==
+  CHECK(keys_of(parsed(build_topics(std::nullopt, topics, false))["topics"][0]) ==
         Keys{"members", "seq", "topic"});
 }
 
@@ -156,16 +167,20 @@ TEST_CASE("presence, and empty lists", "[frames]") {
   CHECK(parsed(build_presence("room.1", "Amy", true)) ==
         json{{"op", "presence"}, {"topic", "room.1"}, {"name", "Amy"}, {"state", "join"}});
   CHECK(parsed(build_presence("room.1", "Amy", false))["state"] == "leave");
-  CHECK(parsed(build_joined("\"j\"", "r", {}, {}, true)) == json{{"op", "joined"},
-                                                                 {"id", "j"},
-                                                                 {"topic", "r"},
-                                                                 {"members", json::array()},
-                                                                 {"history", json::array()},
-                                                                 {"recovered", true}});
-  CHECK(parsed(build_topics(std::nullopt, {})) ==
+  CHECK(parsed(build_joined("\"j\"", "r", {}, {{}, "e"}, true)) == json{{"op", "joined"},
+                                                                        {"id", "j"},
+                                                                        {"topic", "r"},
+                                                                        {"epoch", "e"},
+                                                                        {"members", json::array()},
+                                                                        {"history", json::array()},
+                                                                        {"recovered", true}});
+  CHECK(parsed(build_topics(std::nullopt, {}, false)) ==
         json{{"op", "topics"}, {"topics", json::array()}});
-  CHECK(parsed(build_history("4", "r", {})) ==
-        json{{"op", "history"}, {"id", 4}, {"topic", "r"}, {"messages", json::array()}});
+  CHECK(parsed(build_history("4", "r", {{}, "e"})) == json{{"op", "history"},
+                                                           {"id", 4},
+                                                           {"topic", "r"},
+                                                           {"epoch", "e"},
+                                                           {"messages", json::array()}});
   CHECK(parsed(build_who(std::nullopt, "r", {}))["members"] == json::array());
 }
 
@@ -222,9 +237,9 @@ TEST_CASE("strings with newlines keep the frame on one line", "[frames][escape]"
        {build_error(std::nullopt, ErrorCode::bad_request, nasty),
         build_presence(nasty, nasty, true), build_msg(nasty, nasty, "1", 1, 1, nasty),
         build_tell_msg(nasty, nasty, "1", 1), build_bye(std::nullopt, nasty),
-        build_welcome(std::nullopt, nasty, 1, Limits{1, 1, 1}),
+        build_welcome(std::nullopt, nasty, 1, Limits{1, 1, 1}, nasty),
         build_who(std::nullopt, nasty, std::vector<std::string>{nasty}),
-        build_topics(std::nullopt, std::vector<TopicSummary>{{nasty, 0, 0}})}) {
+        build_topics(std::nullopt, std::vector<TopicSummary>{{nasty, 0, 0}}, false)}) {
     CAPTURE(frame);
     const json j = parsed(frame);  // one line, one object
     CHECK(j.dump().find(json(nasty).dump()) != std::string::npos);

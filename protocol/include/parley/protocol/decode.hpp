@@ -22,8 +22,11 @@ struct Fault {
 struct Decoded {
   std::optional<std::string> id;  // the request's id as JSON text, when it has a valid one
   std::optional<Op> op;           // absent only when the fault is at stage json or op
-  Request request;                // meaningful only without a fault
-  std::optional<Fault> fault;     // the first fault decode can see
+  // Without a fault, the whole request. With a fault past stage `op`, the request of that
+  // op filled as far as decoding got before the fault (a hello's token is read first, so
+  // the server can check it before reporting a later field's fault); otherwise empty.
+  Request request;
+  std::optional<Fault> fault;  // the first fault decode can see
 };
 
 // Never throws on any input.

@@ -44,18 +44,25 @@ std::string build_msg(std::string_view topic, std::string_view from, std::string
 std::string build_tell_msg(std::string_view to, std::string_view from, std::string_view data_json,
                            std::int64_t ts_ms);
 
+// `node`: the answering server's id (stable for the process, unique among servers).
 std::string build_welcome(IdText id, std::string_view name, std::uint64_t session,
-                          const Limits& limits);
+                          const Limits& limits, std::string_view node);
 std::string build_ok(IdText id);
 std::string build_error(IdText id, ErrorCode code, std::string_view message);
 std::string build_presence(std::string_view topic, std::string_view name, bool joined);
-// `history` holds msg lines without their '\n'.
+// One page of a topic's retained messages: msg lines without their '\n', oldest first,
+// the topic's epoch, and whether something asked for was left out (`"more":true`).
+struct MessagePage {
+  std::span<const std::string_view> messages;
+  std::string_view epoch;
+  bool more = false;
+};
 std::string build_joined(IdText id, std::string_view topic, std::span<const std::string> members,
-                         std::span<const std::string_view> history, std::optional<bool> recovered);
+                         const MessagePage& history, std::optional<bool> recovered);
 std::string build_who(IdText id, std::string_view topic, std::span<const std::string> members);
-std::string build_topics(IdText id, std::span<const TopicSummary> topics);
-std::string build_history(IdText id, std::string_view topic,
-                          std::span<const std::string_view> messages);
+// `more`: further topics matched past the `limit` entries given.
+std::string build_topics(IdText id, std::span<const TopicSummary> topics, bool more);
+std::string build_history(IdText id, std::string_view topic, const MessagePage& messages);
 std::string build_stats(IdText id, const StatsReport& stats);
 std::string build_ping();
 std::string build_pong(IdText id);

@@ -11,7 +11,8 @@ namespace parley::protocol {
 struct Hello {
   std::optional<std::string> name;
   std::optional<std::string> token;
-  bool echo = true;
+  std::optional<std::string> password;  // for accounts; ignored while only a token exists
+  bool echo = true;                     // `protocol`, when given, was 1
 };
 struct Sub {
   std::string pattern;
@@ -29,6 +30,7 @@ struct Join {
   std::string topic;
   int history = 0;  // already capped at kMaxHistoryLimit
   std::optional<std::uint64_t> since;
+  std::optional<std::string> epoch;  // the epoch the client last saw, with `since`
 };
 struct Leave {
   std::string topic;
@@ -42,11 +44,14 @@ struct Who {
 };
 struct Topics {
   std::optional<std::string> pattern;
+  int limit = 1000;                  // 1..kMaxTopicsLimit
+  std::optional<std::string> after;  // a topic: list those after it in byte order
 };
 struct History {
   std::string topic;
   int limit = 50;
   std::optional<std::uint64_t> before;
+  std::optional<std::uint64_t> after;  // never together with `before`
 };
 struct Stats {};
 struct Ping {};

@@ -1,6 +1,8 @@
 #include "hub.hpp"
 
 #include <algorithm>
+#include <cstdio>
+#include <random>
 #include <stdexcept>
 
 #include "parley/protocol/name.hpp"
@@ -10,8 +12,83 @@ namespace parley::server {
 
 using protocol::ErrorCode;
 
-Hub::Hub(HubLimits limits)
-    : limits_(limits), topics_(limits.history_per_topic, limits.history_bytes) {}
+namespace {
+
+// Messages [first, end) of `history`, the newest that fit in `cap` bytes kept (paging
+// backwards), at least one when there is one; `more` when some were left out.
+void page_backward(const RetainedRing& history, std::size_t first, std::size_t end, std::size_t cap,
+                   MessagesView& out) {
+  std::size_t bytes = 0;
+  std::size_t i = end;
+  for (; i > first; --i) {
+    const std::string_view line = history[i - 1].line();
+    if (!out.messages.empty() && bytes + line.size() > cap) break;
+    bytes += line.size();
+    out.messages.push_back(line);
+  }
+  out.more = i > first;
+  std::reverse(out.messages.begin(), out.messages.end());
+}
+
+// The same, keeping the oldest that fit (paging forwards).
+void page_forward(const RetainedRing& history, std::size_t first, std::size_t end, std::size_t cap,
+                  MessagesView& out) {
+  std::size_t bytes = 0;
+  std::size_t i = first;
+  for (; i < end; ++i) {
+    const std::string_view line = history[i].line();
+    if (!out.messages.empty() && bytes + line.size() > cap) break;
+    bytes += line.size();
+    out.messages.push_back(line);
+  }
+  out.more = i < end;
+}
+
+// The offset in `history` (non-empty, consecutive seqs) of the first message with seq >= `seq`.
+std::size_t offset_of(const RetainedRing& history, std::uint64_t seq) {
+  const std::uint64_t oldest = history.front().seq;
+  if (seq <= oldest) return 0;
+  return static_cast<std::size_t>(std::min<std::uint64_t>(seq - oldest, history.size()));
+}
+
+}  // namespace
+
+Hub::Hub(HubLimits limits, std::string boot_id)
+    : limits_(limits),
+      boot_id_(std::move(boot_id)),
+      topics_(limits.history_per_topic, limits.history_bytes) {}
+
+std::string Hub::random_boot_id() {
+  std::random_device random;
+  const auto high = static_cast<unsigned long>(random());
+  const auto low = static_cast<unsigned long>(random());
+  char text[17];
+  std::snprintf(text, sizeof text, "%08lx%08lx", high & 0xffffffffUL, low & 0xffffffffUL);
+  return text;
+}
+
+std::string Hub::epoch_string(std::uint64_t generation) const {
+  return boot_id_ + "-" + std::to_string(generation);
+}
+
+std::string Hub::epoch_of(std::string_view topic_name) const {
+  const Topic* topic = topics_.find(topic_name);
+  return epoch_string(topic != nullptr ? topic->generation : topics_.forgotten_count());
+}
+
+protocol::StatsReport Hub::stats_report(std::uint64_t uptime_s) const {
+  return {
+      .uptime_s = uptime_s,
+      .connections = sessions_.size(),
+      .topics = topics_.listed_count(),
+      .subscriptions = subscription_count_,
+      .msgs_in = counters_.msgs_in,
+      .msgs_out = counters_.msgs_out,
+      .bytes_in = counters_.bytes_in,
+      .bytes_out = counters_.bytes_out,
+      .slow_consumers = counters_.slow_consumers,
+  };
+}
 
 Hub::Session& Hub::session(SessionId id) {
   const auto it = sessions_.find(id);
@@ -31,9 +108,14 @@ const std::string& Hub::name_of(SessionId id) const {
 
 SessionId Hub::connect(Peer& peer) {
   const SessionId id = next_id_++;
-  Session s{id, &peer, std::string(protocol::kGuestPrefix) + std::to_string(next_guest_++),
-            {}, true,  {},
-            {}, 0};
+  Session s{.id = id,
+            .peer = &peer,
+            .name = std::string(protocol::kGuestPrefix) + std::to_string(next_guest_++),
+            .folded = {},
+            .echo = true,
+            .subs = {},
+            .rooms = {},
+            .last_delivery = 0};
   s.folded = protocol::fold_name(s.name);
   names_.emplace(s.folded, id);
   sessions_.emplace(id, std::move(s));
@@ -162,7 +244,8 @@ void Hub::announce(const Topic& topic, const Session& who, bool joined) {
 }
 
 Status Hub::join(SessionId id, const std::string& topic_name, int history,
-                 std::optional<std::uint64_t> since, JoinView& out) {
+                 std::optional<std::uint64_t> since, const std::optional<std::string>& epoch,
+                 JoinView& out) {
   Session& s = session(id);
   const bool already = std::find(s.rooms.begin(), s.rooms.end(), topic_name) != s.rooms.end();
   if (!already && at_subscription_limit(s)) {
@@ -173,36 +256,42 @@ Status Hub::join(SessionId id, const std::string& topic_name, int history,
   Topic& topic = topics_.touch(topic_name);
   if (!already) {
     announce(topic, s, true);
-    topic.members.push_back(id);
+    topics_.add_member(topic, id);
     s.rooms.push_back(topic_name);
     ++subscription_count_;
   }
   out.members = member_names(topic);
-  out.history.clear();
+  out.history = MessagesView{};
+  out.history.epoch = epoch_string(topic.generation);
   out.recovered.reset();
+  const RetainedRing& retained = topic.history;
   if (since) {
-    for (const Retained& r : topic.history) {
-      if (r.seq > *since) out.history.push_back(r.line());
+    if (epoch && *epoch != out.history.epoch) {
+      // Another run of seqs: the client's `since` means nothing here any more.
+      out.recovered = false;
+      page_forward(retained, 0, retained.size(), limits_.reply_bytes, out.history);
+      return std::nullopt;
     }
     if (*since >= topic.seq) {
       out.recovered = *since == topic.seq;
     } else {
-      out.recovered = !topic.history.empty() && topic.history.front().seq <= *since + 1;
+      out.recovered = !retained.empty() && retained.front().seq <= *since + 1;
+    }
+    if (!retained.empty() && *since < topic.seq) {
+      page_forward(retained, offset_of(retained, *since + 1), retained.size(), limits_.reply_bytes,
+                   out.history);
     }
   } else {
     const std::size_t count =
-        std::min<std::size_t>(static_cast<std::size_t>(history), topic.history.size());
-    for (auto it = topic.history.end() - static_cast<std::ptrdiff_t>(count);
-         it != topic.history.end(); ++it) {
-      out.history.push_back(it->line());
-    }
+        std::min<std::size_t>(static_cast<std::size_t>(history), retained.size());
+    page_backward(retained, retained.size() - count, retained.size(), limits_.reply_bytes,
+                  out.history);
   }
   return std::nullopt;
 }
 
 void Hub::remove_member(Session& s, Topic& topic, bool announce_leave) {
-  auto& members = topic.members;
-  members.erase(std::remove(members.begin(), members.end(), s.id), members.end());
+  topics_.remove_member(topic, s.id);
   s.rooms.erase(std::remove(s.rooms.begin(), s.rooms.end(), topic.name), s.rooms.end());
   --subscription_count_;
   if (announce_leave) announce(topic, s, false);
@@ -238,28 +327,79 @@ std::vector<std::string> Hub::who(std::string_view topic_name) const {
   return topic == nullptr ? std::vector<std::string>{} : member_names(*topic);
 }
 
-std::vector<protocol::TopicSummary> Hub::topics(const std::optional<std::string>& pattern) const {
-  std::vector<protocol::TopicSummary> out;
-  topics_.for_each([&](const Topic& topic) {
-    if (!topic.listed() || protocol::is_system_topic(topic.name)) return;
-    if (pattern && !protocol::pattern_matches(*pattern, topic.name)) return;
-    out.push_back({topic.name, topic.members.size(), topic.seq});
-  });
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.topic < b.topic; });
+namespace {
+
+// The part of a pattern before its first wildcard token, ending in '.' when wildcards
+// follow: every topic the pattern matches starts with it. The whole pattern when it has no
+// wildcard.
+std::string_view literal_prefix(std::string_view pattern, bool& literal) {
+  std::size_t token = 0;
+  while (token <= pattern.size()) {
+    const std::size_t dot = std::min(pattern.find('.', token), pattern.size());
+    const std::string_view t = pattern.substr(token, dot - token);
+    if (t == "*" || t == ">") {
+      literal = false;
+      return pattern.substr(0, token);
+    }
+    token = dot + 1;
+  }
+  literal = true;
+  return pattern;
+}
+
+}  // namespace
+
+TopicsView Hub::topics(const std::optional<std::string>& pattern, int limit,
+                       const std::optional<std::string>& after) const {
+  TopicsView out;
+  const ListedIndex& index = topics_.listed_index();
+  const auto wanted = static_cast<std::size_t>(limit);
+  const auto add = [&](const Topic& topic) {
+    if (out.topics.size() == wanted) {
+      out.more = true;
+      return false;
+    }
+    out.topics.push_back({topic.name, topic.members.size(), topic.seq});
+    return true;
+  };
+  bool literal = false;
+  const std::string_view prefix = pattern ? literal_prefix(*pattern, literal) : std::string_view{};
+  if (pattern && literal) {
+    const auto it = index.find(prefix);
+    if (it != index.end() && (!after || (*it)->name > *after)) add(**it);
+    ++topics_visited_;
+    return out;
+  }
+  auto it = index.lower_bound(prefix);
+  if (after && *after >= prefix) it = index.upper_bound(std::string_view(*after));
+  for (; it != index.end(); ++it) {
+    const Topic& topic = **it;
+    ++topics_visited_;
+    if (!std::string_view(topic.name).starts_with(prefix)) break;
+    if (pattern && !protocol::pattern_matches(*pattern, topic.name)) continue;
+    if (!add(topic)) break;
+  }
   return out;
 }
 
-std::vector<std::string_view> Hub::history(std::string_view topic_name, int limit,
-                                           std::optional<std::uint64_t> before) {
-  std::vector<std::string_view> out;
+MessagesView Hub::history(std::string_view topic_name, int limit,
+                          std::optional<std::uint64_t> before,
+                          std::optional<std::uint64_t> after) const {
+  MessagesView out;
   const Topic* topic = topics_.find(topic_name);
-  if (topic == nullptr) return out;
-  // Walk back from the newest message, then restore oldest-first order.
-  for (auto it = topic->history.rbegin();
-       it != topic->history.rend() && out.size() < static_cast<std::size_t>(limit); ++it) {
-    if (!before || it->seq < *before) out.push_back(it->line());
+  out.epoch = epoch_string(topic != nullptr ? topic->generation : topics_.forgotten_count());
+  if (topic == nullptr || topic->history.empty()) return out;
+  const RetainedRing& retained = topic->history;
+  const auto count = static_cast<std::size_t>(limit);
+  if (after) {
+    if (*after >= retained.back().seq) return out;
+    const std::size_t first = offset_of(retained, *after + 1);
+    page_forward(retained, first, std::min(retained.size(), first + count), limits_.reply_bytes,
+                 out);
+  } else {
+    const std::size_t end = before ? offset_of(retained, *before) : retained.size();
+    page_backward(retained, end - std::min(end, count), end, limits_.reply_bytes, out);
   }
-  std::reverse(out.begin(), out.end());
   return out;
 }
 

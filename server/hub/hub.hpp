@@ -13,6 +13,7 @@
 
 #include "parley/protocol/error_code.hpp"
 #include "parley/protocol/frames.hpp"
+#include "parley/protocol/version.hpp"
 #include "peer.hpp"
 #include "subscription_index.hpp"
 #include "topic_store.hpp"
@@ -22,7 +23,11 @@ namespace parley::server {
 struct HubLimits {
   std::size_t max_subs = 1000;                        // patterns subscribed plus topics joined
   std::size_t history_per_topic = 100;                // 0 keeps no history
-  std::size_t history_bytes = std::size_t{64} << 20;  // all topics together
+  std::size_t history_bytes = std::size_t{64} << 20;  // all topic records and history together
+  // The messages of one history or joined reply total at most this many bytes (their msg
+  // lines), yet at least one message is given when there is one. The protocol asks for
+  // 1 MiB or max_frame, whichever is larger.
+  std::size_t reply_bytes = protocol::kMinReplyMessageBytes;
 };
 
 struct HubError {
@@ -41,15 +46,33 @@ struct HubCounters {
   std::uint64_t sessions_total = 0;
 };
 
+// A page of a topic's messages: msg lines, oldest first, valid until the next hub call.
+struct MessagesView {
+  std::vector<std::string_view> messages;
+  std::string epoch;  // the topic's current epoch
+  bool more = false;  // the reply cap left out messages the request asked for
+  protocol::MessagePage page() const noexcept { return {messages, epoch, more}; }
+};
+
 struct JoinView {
-  std::vector<std::string> members;       // sorted by byte order
-  std::vector<std::string_view> history;  // msg lines, oldest first; valid until the next hub call
-  std::optional<bool> recovered;          // set when `since` was given
+  std::vector<std::string> members;  // sorted by byte order
+  MessagesView history;
+  std::optional<bool> recovered;  // set when `since` was given
+};
+
+struct TopicsView {
+  std::vector<protocol::TopicSummary> topics;  // in byte order
+  bool more = false;                           // more topics matched past the limit
 };
 
 class Hub {
  public:
-  explicit Hub(HubLimits limits);
+  // `boot_id` names this process: the node id in welcome and the first part of every
+  // epoch. It must differ from every earlier run's (random_boot_id() does, in practice).
+  explicit Hub(HubLimits limits, std::string boot_id = random_boot_id());
+  // 16 hex digits from std::random_device.
+  static std::string random_boot_id();
+  const std::string& node_id() const noexcept { return boot_id_; }
 
   // A new session, named guest-N until a hello renames it. `peer` must outlive the session.
   SessionId connect(Peer& peer);
@@ -69,21 +92,43 @@ class Hub {
   // Gives the message its seq, retains it and queues it once for every matching session.
   std::uint64_t publish(SessionId id, std::string_view topic, std::string_view data_json,
                         std::optional<std::string_view> reply, std::int64_t ts_ms);
+  // join: the newest `history` messages (backwards paging), or with `since` every retained
+  // message after it (forwards), all of them with recovered false when `epoch` is given and
+  // is not the topic's current one.
   Status join(SessionId id, const std::string& topic, int history,
-              std::optional<std::uint64_t> since, JoinView& out);
+              std::optional<std::uint64_t> since, const std::optional<std::string>& epoch,
+              JoinView& out);
   Status leave(SessionId id, const std::string& topic);
   Status tell(SessionId id, std::string_view to, std::string_view data_json, std::int64_t ts_ms);
 
   std::vector<std::string> who(std::string_view topic) const;
-  std::vector<protocol::TopicSummary> topics(const std::optional<std::string>& pattern) const;
-  // The newest `limit` retained messages with seq < `before`, oldest first.
-  std::vector<std::string_view> history(std::string_view topic, int limit,
-                                        std::optional<std::uint64_t> before);
+  // Listed topics (members or history) without '$', in byte order, matching `pattern`,
+  // after `after`: at most `limit`, `more` when others matched too.
+  // Cost: O(log n) to find where to start, plus one step per listed topic visited. Visited
+  // are the topics in the range that the pattern's literal prefix (its tokens before the
+  // first wildcard) allows, from `after` on, until `limit` + 1 matches are found. So a fully
+  // literal pattern costs O(log n); a literal prefix that matches nothing costs O(log n); a
+  // pattern with a leading wildcard (`*.x`, `>`) visits topics in byte order from `after`
+  // on until `limit` + 1 match or the index ends: O(log n + limit) when most match, O(n)
+  // when few of n listed topics match.
+  TopicsView topics(const std::optional<std::string>& pattern, int limit,
+                    const std::optional<std::string>& after) const;
+  // Without `after`, the newest `limit` retained messages with seq < `before` (backwards
+  // paging); with `after`, the oldest `limit` with seq > `after` (forwards). Both within
+  // the reply cap; O(log n + size of the page).
+  MessagesView history(std::string_view topic, int limit, std::optional<std::uint64_t> before,
+                       std::optional<std::uint64_t> after = std::nullopt) const;
+  // The epoch of `topic`, or the one it would get if it were created now.
+  std::string epoch_of(std::string_view topic) const;
+  // The stats reply's numbers, from counters kept up to date: O(1).
+  protocol::StatsReport stats_report(std::uint64_t uptime_s) const;
 
   HubCounters& counters() noexcept { return counters_; }
   const HubCounters& counters() const noexcept { return counters_; }
   std::size_t subscription_count() const noexcept { return subscription_count_; }
   std::size_t topic_count() const noexcept { return topics_.listed_count(); }
+  // Listed-index entries visited by topics() so far: a test hook for its cost.
+  std::uint64_t topics_visited() const noexcept { return topics_visited_; }
   const HubLimits& limits() const noexcept { return limits_; }
 
   // For invariant checks in tests and fuzzers: the patterns and rooms of one session.
@@ -110,8 +155,10 @@ class Hub {
   std::vector<std::string> member_names(const Topic& topic) const;
   void announce(const Topic& topic, const Session& who, bool joined);
   void remove_member(Session& s, Topic& topic, bool announce_leave);
+  std::string epoch_string(std::uint64_t generation) const;
 
   HubLimits limits_;
+  std::string boot_id_;
   std::unordered_map<SessionId, Session> sessions_;
   std::unordered_map<std::string, SessionId> names_;  // folded name -> session
   SubscriptionIndex index_;
@@ -121,6 +168,7 @@ class Hub {
   std::uint64_t next_guest_ = 1;
   std::uint64_t fan_out_count_ = 0;
   std::size_t subscription_count_ = 0;
+  mutable std::uint64_t topics_visited_ = 0;
 };
 
 }  // namespace parley::server

@@ -1,6 +1,7 @@
 #pragma once
-// How the hub sees a connection: an id and a queue it can push frames into. Nothing here
-// does I/O, so the hub can be driven by fake peers in tests.
+// How the hub sees a connection: an id and a queue it can push frames into, events
+// (deliver) apart from replies to the peer's own requests (reply). Nothing here does I/O,
+// so the hub can be driven by fake peers in tests.
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -22,6 +23,11 @@ class Peer {
   // Queues a frame for sending. False when the peer cannot take it: it is being cut off
   // (over its outbound limit) or closing. Must not call back into the hub.
   virtual bool deliver(const SharedFrame& frame) = 0;
+  // Queues a reply (or error) to one of this peer's own requests. Unlike deliver(), a
+  // reply must never by itself make the peer a slow consumer while it keeps reading: the
+  // session exempts replies from its outbound limit and pauses reading instead while its
+  // output is backed up. Must not call back into the hub.
+  virtual void reply(const SharedFrame& frame) = 0;
 };
 
 }  // namespace parley::server
