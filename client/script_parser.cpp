@@ -4,6 +4,8 @@
 
 #include "script_parser.hpp"
 
+#include "parley/common/duration.hpp"
+
 namespace parley::client {
 namespace {
 
@@ -44,16 +46,7 @@ std::optional<std::chrono::milliseconds> take_within(std::string& rest, bool& ma
 }  // namespace
 
 std::optional<std::chrono::milliseconds> parse_script_duration(const std::string& text) {
-  std::size_t digits = 0;
-  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
-  if (digits == 0) return std::nullopt;
-  long value = 0;
-  std::from_chars(text.data(), text.data() + digits, value);
-  const std::string unit = text.substr(digits);
-  if (unit == "ms") return std::chrono::milliseconds(value);
-  if (unit == "s" || unit.empty()) return std::chrono::milliseconds(value * 1000);
-  if (unit == "m") return std::chrono::milliseconds(value * 60000);
-  return std::nullopt;
+  return common::parse_duration(text);  // the same grammar as every flag
 }
 
 ParsedScript parse_script(const std::string& source) {

@@ -31,11 +31,11 @@ wait_screen alice "bob joined #lobby"
 tmux send-keys -t "$session:alice" "half typed"
 wait_screen alice "#lobby> half typed"
 tmux send-keys -t "$session:bob" "hello alice" Enter
-wait_screen alice "#lobby bob: hello alice"
+wait_screen alice "#lobby <bob> hello alice"
 # The message came out above the prompt, and the half-typed line is still there, intact.
 [ "$(screen alice | grep -F '#lobby>' | tail -1)" = "#lobby> half typed" ] || fail "the half-typed line was clobbered"
 tmux send-keys -t "$session:alice" " line" Enter
-wait_screen bob "#lobby alice: half typed line"
+wait_screen bob "#lobby <alice> half typed line"
 # History recall: up arrow brings the last line back.
 tmux send-keys -t "$session:alice" Up
 wait_screen alice "#lobby> half typed line"
