@@ -28,6 +28,7 @@ constexpr int kJoinHistory = 10;
 // Presence of several people within this window is shown as one line: a server restart
 // or a network blip brings everyone back at once.
 constexpr auto kPresenceWindow = 400ms;
+constexpr auto kPresenceWindowMost = 2s;
 
 const std::vector<std::string> kCommands = {"/join",   "/leave", "/switch", "/rooms",
                                             "/who",    "/msg",   "/me",     "/history",
@@ -95,7 +96,7 @@ class Chat {
         server_index_ = session_->server_index() + 1;
       }
     }
-    if (interactive_) write(view_.clear());
+    if (interactive_) write(clear_prompt());
     resize_.reset();
     presence_timer_.cancel();
     if (!pending_.empty()) {
@@ -249,21 +250,27 @@ class Chat {
     } else {
       members_[room].erase(name);
     }
-    auto& names = presence_[{room, joined}];
+    auto& names = presence_[{room, !joined}];  // keyed so that joins come before leaves
     if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
-    if (presence_pending_) return;
+    // Each arrival extends the moment a little, up to kPresenceWindowMost after the first.
+    const auto now = std::chrono::steady_clock::now();
+    if (!presence_pending_) presence_first_ = now;
     presence_pending_ = true;
-    presence_timer_.expires_after(kPresenceWindow);
+    presence_timer_.expires_at(
+        std::min(now + kPresenceWindow, presence_first_ + kPresenceWindowMost));
     presence_timer_.async_wait([this](const std::error_code& ec) {
+      if (ec) return;  // extended (or the chat ended): the newer wait flushes
       presence_pending_ = false;
-      if (!ec) flush_presence();
+      flush_presence();
     });
   }
   void flush_presence() {
     for (const auto& [key, names] : presence_) {
+      std::vector<std::string> sorted = names;
+      std::sort(sorted.begin(), sorted.end());
       std::vector<std::string> painted;
-      for (const auto& n : names) painted.push_back(render_name(n, colour_));
-      say("* " + name_list(painted) + (key.second ? " joined #" : " left #") + key.first);
+      for (const auto& n : sorted) painted.push_back(render_name(n, colour_));
+      say("* " + name_list(painted) + (key.second ? " left #" : " joined #") + key.first);
     }
     presence_.clear();
   }
@@ -379,7 +386,7 @@ class Chat {
           switch (editor_.feed(bytes[i])) {
             case LineEditor::Event::submit: {
               const std::string line = editor_.take_line();
-              write(view_.clear());
+              write(clear_prompt());
               co_await handle(line);
               break;
             }
@@ -641,7 +648,7 @@ class Chat {
   // Prints one line above the prompt, then puts the half-typed line back.
   void say(const std::string& text) {
     if (interactive_) {
-      write(view_.clear() + text + "\r\n");
+      write(clear_prompt() + text + "\r\n");
       redraw();
     } else {
       write(text + "\n");
@@ -654,7 +661,14 @@ class Chat {
     const std::size_t pending = pending_.size() + unacknowledged_;
     if (pending > 0) prompt += "[" + std::to_string(pending) + " pending] ";
     prompt += current_.empty() ? "> " : "#" + current_ + "> ";
+    view_.set_width(RawTerminal::width());
     write(view_.draw(prompt, editor_.line(), editor_.cursor()));
+  }
+  // The width is read at every drawing: a resize may not have been signalled yet, and the
+  // terminal has already reflowed the rows drawn at the old width.
+  std::string clear_prompt() {
+    view_.set_width(RawTerminal::width());
+    return view_.clear();
   }
   static void write(const std::string& text) {
     std::fwrite(text.data(), 1, text.size(), stdout);
@@ -663,7 +677,7 @@ class Chat {
   int report_and_exit(const Failure& failure) {
     quitting_ = true;
     resize_.reset();
-    if (interactive_) write(view_.clear());
+    if (interactive_) write(clear_prompt());
     std::fprintf(stderr, "parley: %s\n", failure.reason.c_str());
     return failure.exit_code;
   }
@@ -690,6 +704,7 @@ class Chat {
   asio::steady_timer presence_timer_;
   asio::steady_timer reply_signal_;  // cancelled at every reply: wakes a piped command
   bool presence_pending_ = false;
+  std::chrono::steady_clock::time_point presence_first_;
   std::optional<asio::signal_set> resize_;
   std::uint64_t next_id_ = 1;
   LineEditor editor_;

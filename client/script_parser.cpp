@@ -49,7 +49,7 @@ std::optional<std::chrono::milliseconds> parse_script_duration(const std::string
   return common::parse_duration(text);  // the same grammar as every flag
 }
 
-ParsedScript parse_script(const std::string& source) {
+ParsedScript parse_script(const std::string& source, const std::string& run) {
   ParsedScript out;
   std::istringstream lines(source);
   std::string text;
@@ -61,7 +61,10 @@ ParsedScript parse_script(const std::string& source) {
   };
   while (std::getline(lines, text)) {
     ++number;
+    for (auto at = text.find("${run}"); at != std::string::npos; at = text.find("${run}", at))
+      text.replace(at, 6, run);
     std::string rest = trim(text);
+    if (rest.starts_with("# server:")) out.server_flags = trim(rest.substr(9));
     if (rest.empty() || rest[0] == '#') continue;
     Step step;
     step.line = number;
