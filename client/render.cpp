@@ -86,7 +86,7 @@ const std::string* action_text(const json& data) {
 }
 
 std::string render_name(const std::string& name, bool colour) {
-  const std::string safe = safe_text(name, "\\n");
+  std::string safe = safe_text(name, "\\n");
   if (!colour) return safe;
   static constexpr int kColours[] = {31, 32, 33, 34, 35, 36};
   std::size_t hash = 0;
