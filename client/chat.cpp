@@ -16,6 +16,7 @@
 #include "prompt_view.hpp"
 #include "raw_terminal.hpp"
 #include "render.hpp"
+#include "resume.hpp"
 
 namespace parley::client {
 namespace {
@@ -200,22 +201,17 @@ class Chat {
     co_return std::nullopt;
   }
 
-  // Says that messages were lost only when they were: the server reports a gap
-  // (`recovered` false) and the replay does not start where we stopped; a new epoch (or,
-  // from a server without epochs, seq numbers that started again) means a fresh run whose
-  // replay must start at 1.
+  // Says that messages were lost only when they were (see resume.hpp).
   void note_gap(const std::string& room, RoomPosition& position, bool recovered,
                 const std::optional<std::string>& epoch, const json& history, std::uint64_t since) {
-    if (recovered) return;
     const std::uint64_t first_seq =
         history.empty() ? 0 : history.front().value("seq", std::uint64_t{0});
-    const bool fresh_run =
-        epoch && position.epoch ? *epoch != *position.epoch : history.empty() || first_seq <= since;
-    if (fresh_run) position.seq = 0;  // the numbering started again: every seq is new
-    const std::uint64_t expected = fresh_run ? 1 : since + 1;
-    if (!history.empty() && first_seq > expected) {
-      say("! some messages in #" + room + " were lost while away (seq " + std::to_string(expected) +
-          " to " + std::to_string(first_seq - 1) + " are no longer kept)");
+    const ResumeGap gap = resume_gap(since, position.epoch, epoch, recovered, first_seq);
+    if (gap.fresh_run) position.seq = 0;  // the numbering started again: every seq is new
+    if (gap.lost) {
+      say("! some messages in #" + room + " were lost while away (seq " +
+          std::to_string(gap.lost->first) + " to " + std::to_string(gap.lost->second) +
+          " are no longer kept)");
     }
   }
 

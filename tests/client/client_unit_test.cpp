@@ -12,6 +12,7 @@
 #include "line_editor.hpp"
 #include "prompt_view.hpp"
 #include "render.hpp"
+#include "resume.hpp"
 #include "safe_text.hpp"
 #include "script.hpp"
 
@@ -260,4 +261,41 @@ TEST_CASE("JSON DATA is sent verbatim, keys in the user's order", "[client][rend
         R"({"op":"pub","data":{"z":1,"a":2.50}})");
   CHECK(with_raw_data({{"op", "pub"}}, "{\n  \"b\": 1\n}") ==
         "{\"op\":\"pub\",\"data\":{   \"b\": 1 }}");
+}
+
+TEST_CASE("resuming: messages are lost only when they are", "[client][resume]") {
+  using E = std::optional<std::string>;
+  // The server kept everything: nothing to say.
+  CHECK_FALSE(resume_gap(5, E{"a"}, E{"a"}, true, 6).lost);
+  // Same run, the oldest kept is past where we stopped: 6..9 are gone.
+  const auto evicted = resume_gap(5, E{"a"}, E{"a"}, false, 10);
+  CHECK_FALSE(evicted.fresh_run);
+  CHECK(evicted.lost == std::pair<std::uint64_t, std::uint64_t>{6, 9});
+  // A new epoch (a restart) with nothing published since: silent, numbering afresh.
+  const auto restarted = resume_gap(5, E{"a"}, E{"b"}, false, 0);
+  CHECK(restarted.fresh_run);
+  CHECK_FALSE(restarted.lost);
+  // A new epoch whose replay starts at 1: nothing lost, even with seq below `since`.
+  CHECK_FALSE(resume_gap(5, E{"a"}, E{"b"}, false, 1).lost);
+  // A new epoch whose first messages were evicted: those are lost.
+  CHECK(resume_gap(5, E{"a"}, E{"b"}, false, 40).lost ==
+        std::pair<std::uint64_t, std::uint64_t>{1, 39});
+  // A new epoch even with a replay that would look continuous: the seqs are not ours.
+  CHECK(resume_gap(5, E{"a"}, E{"b"}, false, 6).fresh_run);
+  // Today's server, no epochs: a restart shows as an empty replay or one from seq 1.
+  CHECK(resume_gap(5, E{}, E{}, false, 0).fresh_run);
+  CHECK_FALSE(resume_gap(5, E{}, E{}, false, 0).lost);
+  CHECK_FALSE(resume_gap(5, E{}, E{}, false, 1).lost);
+  // ...and eviction as a replay that starts past where we stopped.
+  CHECK(resume_gap(5, E{}, E{}, false, 200).lost ==
+        std::pair<std::uint64_t, std::uint64_t>{6, 199});
+}
+
+TEST_CASE("auth refusals say what to do", "[client][render]") {
+  CHECK(describe_error({{"code", "auth_failed"}, {"message", "wrong token"}}) ==
+        "auth_failed: wrong token (give the server's token with --token TOKEN or "
+        "PARLEY_TOKEN=TOKEN)");
+  CHECK(describe_error({{"code", "not_authenticated"}, {"message", "m"}}).find("--token") !=
+        std::string::npos);
+  CHECK(describe_error({{"code", "bad_topic"}, {"message", "m"}}) == "bad_topic: m");
 }

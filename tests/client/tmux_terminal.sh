@@ -6,24 +6,25 @@
 set -euo pipefail
 server=$1
 parley=$2
-command -v tmux >/dev/null || { echo "tmux_terminal.sh: tmux is not installed"; exit 77; }
-work=$(mktemp -d)
 session=parley_term_$$
-"$server" --listen 127.0.0.1:0 2>"$work/server.log" &
-server_pid=$!
-cleanup() { tmux kill-session -t "$session" 2>/dev/null || true; kill -9 "$server_pid" 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-screen() { tmux capture-pane -p -t "$session:$1"; }
-fail() { echo "tmux_terminal.sh: $*" >&2; echo "--- alice"; screen alice; exit 1; } >&2
-wait_screen() {  # wait_screen PANE TEXT: bounded wait until the pane shows TEXT
-  for _ in $(seq 1 200); do screen "$1" | grep -qF -- "$2" && return 0; sleep 0.05; done
-  fail "$1 never showed: $2"
-}
-prompts() { screen alice | grep -c '#lobby>' || true; }
-for _ in $(seq 1 200); do grep -q "listening on" "$work/server.log" && break; sleep 0.05; done
-port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/server.log" | head -1)
-[ -n "$port" ] || fail "server did not start"
+# shellcheck source=tmux_lib.sh
+source "$(dirname "$0")/tmux_lib.sh"
 export PARLEY_SERVER=127.0.0.1:$port
+prompts() { screen alice | grep -c '#lobby>' || true; }
+# tmux reflows its screen at once but tells the program (the pty's size, SIGWINCH) a little
+# later; a key typed in between meets two different widths, as no real user's would.
+resize() {  # resize COLUMNS: resize the pane and wait until the pty has the new size
+  tmux resize-window -t "$session:alice" -x "$1" -y 30
+  local tty
+  tty=$(tmux display-message -p -t "$session:alice" '#{pane_tty}')
+  for _ in $(seq 1 100); do [ "$(stty -F "$tty" size | cut -d' ' -f2)" = "$1" ] && return 0; sleep 0.05; done
+  fail "the pane never became $1 columns wide"
+}
+# A redraw may be under way when we look: wait (bounded) for exactly one prompt.
+one_prompt() {
+  for _ in $(seq 1 100); do [ "$(prompts)" = 1 ] && return 0; sleep 0.05; done
+  fail "$1 left $(prompts) prompts"
+}
 
 tmux new-session -d -s "$session" -n alice -x 60 -y 30 \
   "TERM=xterm-256color $parley --name alice chat --join lobby; echo EXIT=\$?; sleep 60"
@@ -33,23 +34,23 @@ wait_screen alice "#lobby>"
 long=$(printf 'w%.0s' $(seq 1 150))
 tmux send-keys -t "$session:alice" -l "$long"
 wait_screen alice "$(printf 'w%.0s' $(seq 1 60))"
-[ "$(prompts)" = 1 ] || fail "typing past the edge left $(prompts) prompts"
+one_prompt "typing past the edge"
 # A message arrives while the long line is typed: it goes above, the line stays whole.
 "$parley" --name bob pub lobby "while you type"
 wait_screen alice "<bob> while you type"
-[ "$(prompts)" = 1 ] || fail "a message over a wrapped line left $(prompts) prompts"
+one_prompt "a message over a wrapped line"
 [ "$(screen alice | tr -d '\n' | grep -o 'w*' | awk '{ if (length($0) > m) m = length($0) } END { print m }')" = 150 ] ||
   fail "the wrapped line is not whole"
 # Shrink the pane while the long line is there, then grow it: redrawn in place each time.
 # (The client reads the width at every redraw, so no wait for SIGWINCH is needed.)
-tmux resize-window -t "$session:alice" -x 40 -y 30
+resize 40
 tmux send-keys -t "$session:alice" -l "x"
 wait_screen alice "wx"
-[ "$(prompts)" = 1 ] || fail "a resize left $(prompts) prompts"
-tmux resize-window -t "$session:alice" -x 60 -y 30
+one_prompt "a resize"
+resize 60
 tmux send-keys -t "$session:alice" -l "y"
 wait_screen alice "wxy"
-[ "$(prompts)" = 1 ] || fail "growing the pane left $(prompts) prompts"
+one_prompt "growing the pane"
 tmux send-keys -t "$session:alice" C-u
 # A paste of 2000 characters: one prompt, and the whole line is sent.
 paste=$(printf 'p%.0s' $(seq 1 2000))
@@ -58,7 +59,7 @@ tmux send-keys -t "$session:alice" Enter
 for _ in $(seq 1 200); do "$parley" history lobby --no-time | grep -q "<alice> $paste" && break; sleep 0.05; done
 "$parley" history lobby --no-time | grep -q "<alice> $paste" || fail "the pasted line was not sent whole"
 wait_screen alice "ppp"
-[ "$(prompts)" = 1 ] || fail "the paste left $(prompts) prompts"
+one_prompt "the paste"
 [ "$(screen alice | grep -v '^$' | tail -1)" = "#lobby>" ] || fail "the prompt is not empty after the paste was sent"
 # Ctrl-L clears the screen and draws the prompt again, the typed line kept.
 tmux send-keys -t "$session:alice" -l "kept"
