@@ -265,6 +265,7 @@ class Chat {
       std::vector<std::string> sorted = names;
       std::sort(sorted.begin(), sorted.end());
       std::vector<std::string> painted;
+      painted.reserve(sorted.size());
       for (const auto& n : sorted) painted.push_back(render_name(n, colour_));
       say("* " + name_list(painted) + (key.second ? " left #" : " joined #") + key.first);
     }
@@ -501,7 +502,7 @@ class Chat {
     } else if (command == "who") {
       const auto checked = room_for(arg, true, "* not in a room: /who ROOM, or /join ROOM first");
       if (!checked) co_return;
-      const std::string room = *checked;
+      const std::string& room = *checked;
       // Named first: GCC 12 miscompiles braced lists inside co_await.
       json request_5 = json{{"op", "who"}, {"topic", room}};
       auto then_5 = [this, room](const json& reply) {
@@ -579,7 +580,7 @@ class Chat {
   asio::awaitable<void> join(const std::string& arg) {
     const auto checked = room_for(arg, false, "* usage: /join ROOM");
     if (!checked) co_return;
-    const std::string room = *checked;
+    const std::string& room = *checked;
     // Named first: GCC 12 miscompiles braced lists inside co_await.
     json request_2 = json{{"op", "join"}, {"topic", room}, {"history", kJoinHistory}};
     auto then_2 = [this, room](const json& joined) {

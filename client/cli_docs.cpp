@@ -32,7 +32,7 @@ std::string join(const std::vector<std::string>& words) {
 }
 
 // Roff needs a leading '.' or '\' escaped, and '-' written as '\-' in option names.
-std::string roff(std::string text) {
+std::string roff(const std::string& text) {
   std::string out;
   for (char c : text) {
     if (c == '\\') {

@@ -17,7 +17,9 @@ std::optional<Duration> parse_duration(std::string_view text) {
   return common::parse_duration(text);
 }
 
-std::optional<std::size_t> parse_size(std::string_view text) { return common::parse_size(text); }
+std::optional<std::size_t> parse_size(std::string_view text) {
+  return common::parse_size(text);
+}
 
 std::optional<std::pair<std::string, unsigned short>> parse_listen(std::string_view text) {
   auto endpoint = common::parse_listen(text);
