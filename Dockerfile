@@ -15,6 +15,7 @@ WORKDIR /src
 COPY CMakeLists.txt CMakePresets.json ./
 COPY cmake cmake
 COPY protocol protocol
+COPY common common
 COPY server server
 COPY client client
 COPY tests tests
@@ -23,7 +24,7 @@ COPY tests tests
 # fails the build if one fails or if none is found.
 RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release \
  && cmake --build /build -j"$(nproc)" --target parley-server parley \
-      parley_protocol_tests parley_hub_tests parley_client_tests \
+      parley_protocol_tests parley_common_tests parley_hub_tests parley_client_tests \
  && ctest --test-dir /build -L unit -j"$(nproc)" --output-on-failure --no-tests=error \
  && strip /build/server/parley-server /build/client/parley
 

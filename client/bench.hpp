@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string>
 
-#include "session.hpp"
+#include "client_session.hpp"
 
 namespace parley::client {
 

@@ -5,12 +5,14 @@
 #include <optional>
 #include <string>
 
-#include "session.hpp"
+#include "client_session.hpp"
 
 namespace parley::client {
 
 struct OutputOptions {
-  bool json = false;  // raw frames instead of readable lines
+  bool json = false;  // raw frames instead of readable lines (--output json)
+  bool times = true;  // time stamps in front of messages (--no-time turns them off)
+  bool colour = false;
 };
 
 asio::awaitable<int> run_ping(CommonOptions options, std::chrono::milliseconds timeout);

@@ -2,6 +2,7 @@
 
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
+#include <nlohmann/json.hpp>
 
 namespace parley::client {
 
@@ -9,19 +10,11 @@ using asio::use_awaitable;
 using asio::experimental::as_tuple;
 using namespace asio::experimental::awaitable_operators;
 
-std::optional<Endpoint> parse_endpoint(std::string_view text) {
-  const auto colon = text.rfind(':');
-  if (colon == std::string_view::npos || colon + 1 == text.size()) return std::nullopt;
-  std::string host(text.substr(0, colon));
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
-  if (host.empty()) host = "127.0.0.1";
-  const std::string port(text.substr(colon + 1));
-  if (port.find_first_not_of("0123456789") != std::string::npos || port.size() > 5 ||
-      std::stoul(port) > 65535) {
-    return std::nullopt;
-  }
-  return Endpoint{host, port};
+bool is_server_ping(std::string_view line) {
+  if (line.find("\"ping\"") == std::string_view::npos) return false;  // the common case, cheaply
+  const auto frame = nlohmann::json::parse(line, nullptr, false);
+  return frame.is_object() && frame.value("op", nlohmann::json()) == "ping" &&
+         !frame.contains("id");
 }
 
 Connection::Connection(const asio::any_io_executor& executor) : socket_(executor) {}
@@ -29,11 +22,20 @@ Connection::Connection(const asio::any_io_executor& executor) : socket_(executor
 asio::awaitable<std::string> Connection::connect(const Endpoint& endpoint,
                                                  std::chrono::milliseconds timeout) {
   auto executor = co_await asio::this_coro::executor;
+  if (endpoint.tls)
+    co_return "cannot connect to " + endpoint.text() + ": TLS is not supported by this client yet";
   asio::ip::tcp::resolver resolver(executor);
-  auto [resolve_error, results] =
-      co_await resolver.async_resolve(endpoint.host, endpoint.port, as_tuple(use_awaitable));
-  if (resolve_error) co_return "cannot resolve " + endpoint.host + ": " + resolve_error.message();
   asio::steady_timer deadline(executor, timeout);
+  const std::string port = std::to_string(endpoint.port);
+  // Resolving counts against the same deadline: a dead DNS server must not hang us.
+  auto resolved = co_await (resolver.async_resolve(endpoint.host, port, as_tuple(use_awaitable)) ||
+                            deadline.async_wait(as_tuple(use_awaitable)));
+  if (resolved.index() == 1) {
+    co_return "cannot resolve " + endpoint.host + " within " + std::to_string(timeout.count()) +
+        " ms";
+  }
+  auto [resolve_error, results] = std::get<0>(std::move(resolved));
+  if (resolve_error) co_return "cannot resolve " + endpoint.host + ": " + resolve_error.message();
   auto outcome = co_await (asio::async_connect(socket_, results, as_tuple(use_awaitable)) ||
                            deadline.async_wait(as_tuple(use_awaitable)));
   if (outcome.index() == 1) {
@@ -49,11 +51,22 @@ asio::awaitable<std::string> Connection::connect(const Endpoint& endpoint,
 }
 
 asio::awaitable<bool> Connection::send(std::string_view frame) {
-  std::string line(frame);
-  if (line.empty() || line.back() != '\n') line.push_back('\n');
-  auto [ec, written] =
-      co_await asio::async_write(socket_, asio::buffer(line), as_tuple(use_awaitable));
-  co_return !ec;
+  if (!socket_.is_open()) co_return false;
+  outbox_.append(frame);
+  if (outbox_.empty() || outbox_.back() != '\n') outbox_.push_back('\n');
+  if (writing_) co_return true;  // the write in flight takes this frame with it
+  writing_ = true;
+  bool ok = true;
+  while (ok && !outbox_.empty()) {
+    std::string batch = std::move(outbox_);
+    outbox_.clear();
+    auto [ec, written] =
+        co_await asio::async_write(socket_, asio::buffer(batch), as_tuple(use_awaitable));
+    ok = !ec;
+  }
+  writing_ = false;
+  if (!ok) outbox_.clear();
+  co_return ok;
 }
 
 bool Connection::buffered(std::string& line) {
@@ -67,17 +80,23 @@ bool Connection::buffered(std::string& line) {
 
 asio::awaitable<Connection::Read> Connection::read(std::string& line,
                                                    std::chrono::milliseconds timeout) {
-  if (buffered(line)) co_return Read::frame;
-  if (!socket_.is_open()) co_return Read::closed;
-  asio::steady_timer deadline(co_await asio::this_coro::executor, timeout);
-  auto outcome = co_await (asio::async_read_until(socket_, asio::dynamic_buffer(buffer_), '\n',
-                                                  as_tuple(use_awaitable)) ||
-                           deadline.async_wait(as_tuple(use_awaitable)));
-  if (outcome.index() == 1) co_return Read::timeout;
-  const auto& [ec, ignored] = std::get<0>(outcome);
-  if (ec) co_return Read::closed;
-  buffered(line);
-  co_return Read::frame;
+  auto executor = co_await asio::this_coro::executor;
+  const auto deadline_at = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    if (!buffered(line)) {
+      if (!socket_.is_open()) co_return Read::closed;
+      asio::steady_timer deadline(executor, deadline_at);
+      auto outcome = co_await (asio::async_read_until(socket_, asio::dynamic_buffer(buffer_), '\n',
+                                                      as_tuple(use_awaitable)) ||
+                               deadline.async_wait(as_tuple(use_awaitable)));
+      if (outcome.index() == 1) co_return Read::timeout;
+      const auto& [ec, ignored] = std::get<0>(outcome);
+      if (ec) co_return Read::closed;
+      buffered(line);
+    }
+    if (!answer_pings_ || !is_server_ping(line)) co_return Read::frame;
+    co_await send(R"({"op":"pong"})");
+  }
 }
 
 void Connection::shutdown_send() {

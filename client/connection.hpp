@@ -1,22 +1,18 @@
 #pragma once
 // One client connection to a Parley server, driven by coroutines on the caller's
-// io_context: connect with a deadline, send lines, read frames with a deadline.
+// io_context: connect with a deadline, send lines, read frames with a deadline. It answers
+// the server's heartbeat `ping` itself, so no caller has to.
 #include <asio.hpp>
 #include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "parley/common/endpoint.hpp"
+
 namespace parley::client {
 
-struct Endpoint {
-  std::string host;
-  std::string port;
-  std::string text() const { return host + ":" + port; }
-};
-
-// "HOST:PORT", "[v6]:PORT" or ":PORT"; empty on a malformed value.
-std::optional<Endpoint> parse_endpoint(std::string_view text);
+using common::Endpoint;
 
 class Connection {
  public:
@@ -26,12 +22,17 @@ class Connection {
 
   // Resolves and connects within `timeout`; an empty string on success, else the reason.
   asio::awaitable<std::string> connect(const Endpoint& endpoint, std::chrono::milliseconds timeout);
-  // Sends one frame; a '\n' is added. False when the connection is gone.
+  // Sends one frame; a '\n' is added. Frames sent while another send is still writing
+  // are queued behind it and written in order (the call returns once queued). False when
+  // the connection is gone.
   asio::awaitable<bool> send(std::string_view frame);
-  // Waits up to `timeout` for the next line (without its '\n') into `line`.
+  // Waits up to `timeout` for the next line (without its '\n') into `line`. A server
+  // `ping` is answered with `pong` and not returned, unless set_answer_pings(false).
   asio::awaitable<Read> read(std::string& line, std::chrono::milliseconds timeout);
-  // The next line already received, if any, without waiting.
+  // The next line already received, if any, without waiting (pings included).
   bool buffered(std::string& line);
+  // `raw` and scripts see every frame as it came, pings included.
+  void set_answer_pings(bool answer) { answer_pings_ = answer; }
 
   void shutdown_send();
   void close();
@@ -42,6 +43,12 @@ class Connection {
  private:
   asio::ip::tcp::socket socket_;
   std::string buffer_;
+  std::string outbox_;  // frames waiting while a write is in flight
+  bool writing_ = false;
+  bool answer_pings_ = true;
 };
+
+// True for the server's heartbeat frame, {"op":"ping"} (with or without other fields).
+bool is_server_ping(std::string_view line);
 
 }  // namespace parley::client

@@ -9,11 +9,8 @@ bool is_continuation(char byte) {
   return (static_cast<unsigned char>(byte) & 0xC0) == 0x80;
 }
 
-// Columns a string takes, counting code points (wide characters are rare in chat).
-std::size_t columns(std::string_view text) {
-  std::size_t n = 0;
-  for (char c : text) n += is_continuation(c) ? 0 : 1;
-  return n;
+bool is_space(char byte) {
+  return byte == ' ';
 }
 
 }  // namespace
@@ -52,6 +49,10 @@ LineEditor::Event LineEditor::feed(char byte) {
     case 23:  // Ctrl-W
       erase_word_before();
       return Event::none;
+    case 12:  // Ctrl-L
+      return Event::redraw_screen;
+    case 9:  // Tab
+      return Event::complete;
     case 8:
     case 127:
       erase_before();
@@ -68,10 +69,16 @@ LineEditor::Event LineEditor::feed(char byte) {
 LineEditor::Event LineEditor::escape(char byte) {
   sequence_.push_back(byte);
   if (sequence_.size() == 2) {
-    if (byte != '[' && byte != 'O') sequence_.clear();  // a lone escape: ignored
+    if (byte == '[' || byte == 'O') return Event::none;
+    sequence_.clear();
+    // Alt (Meta) sends ESC before the key: the word motions of readline and Emacs.
+    if (byte == 'b' || byte == 'B') word_left();
+    if (byte == 'f' || byte == 'F') word_right();
+    if (byte == 'd' || byte == 'D') erase_word_after();
+    if (byte == 127 || byte == 8) erase_word_before();
     return Event::none;
   }
-  if (byte >= '0' && byte <= '9') {
+  if ((byte >= '0' && byte <= '9') || byte == ';') {
     if (sequence_.size() > 6) sequence_.clear();
     return Event::none;
   }
@@ -85,6 +92,8 @@ LineEditor::Event LineEditor::escape(char byte) {
   if (seq == "\x1b[F" || seq == "\x1bOF" || seq == "\x1b[4~" || seq == "\x1b[8~")
     cursor_ = line_.size();
   if (seq == "\x1b[3~") erase_at();
+  if (seq == "\x1b[1;5D" || seq == "\x1b[1;3D") word_left();   // Ctrl/Alt-Left
+  if (seq == "\x1b[1;5C" || seq == "\x1b[1;3C") word_right();  // Ctrl/Alt-Right
   return Event::none;
 }
 
@@ -101,12 +110,18 @@ std::string LineEditor::take_line() {
   return line;
 }
 
-std::string LineEditor::render(std::string_view prompt) const {
-  std::string out = "\r\x1b[K";
-  out.append(prompt).append(line_);
-  const std::size_t back = columns(std::string_view(line_).substr(cursor_));
-  if (back > 0) out += "\x1b[" + std::to_string(back) + "D";
-  return out;
+std::string_view LineEditor::word_at_cursor() const {
+  std::size_t start = cursor_;
+  while (start > 0 && !is_space(line_[start - 1])) --start;
+  return std::string_view(line_).substr(start, cursor_ - start);
+}
+
+void LineEditor::replace_word(std::string_view word, bool finished) {
+  const std::size_t start = cursor_ - word_at_cursor().size();
+  std::string replacement(word);
+  if (finished) replacement.push_back(' ');
+  line_.replace(start, cursor_ - start, replacement);
+  cursor_ = start + replacement.size();
 }
 
 void LineEditor::insert(char byte) {
@@ -142,9 +157,24 @@ void LineEditor::erase_at() {
 }
 
 void LineEditor::erase_word_before() {
-  std::size_t start = cursor_;
-  while (start > 0 && line_[start - 1] == ' ') --start;
-  while (start > 0 && line_[start - 1] != ' ') --start;
+  const std::size_t end = cursor_;
+  word_left();
+  line_.erase(cursor_, end - cursor_);
+}
+
+void LineEditor::word_left() {
+  while (cursor_ > 0 && is_space(line_[cursor_ - 1])) --cursor_;
+  while (cursor_ > 0 && !is_space(line_[cursor_ - 1])) --cursor_;
+}
+
+void LineEditor::word_right() {
+  while (cursor_ < line_.size() && is_space(line_[cursor_])) ++cursor_;
+  while (cursor_ < line_.size() && !is_space(line_[cursor_])) ++cursor_;
+}
+
+void LineEditor::erase_word_after() {
+  const std::size_t start = cursor_;
+  word_right();
   line_.erase(start, cursor_ - start);
   cursor_ = start;
 }

@@ -10,7 +10,7 @@ namespace parley::client {
 
 class LineEditor {
  public:
-  enum class Event { none, submit, end_of_input, interrupt };
+  enum class Event { none, submit, end_of_input, interrupt, redraw_screen, complete };
 
   // Feeds one byte; after `submit`, take_line() returns the line.
   Event feed(char byte);
@@ -18,8 +18,10 @@ class LineEditor {
 
   const std::string& line() const noexcept { return line_; }
   std::size_t cursor() const noexcept { return cursor_; }
-  // The terminal bytes that redraw the prompt and the line with the cursor in place.
-  std::string render(std::string_view prompt) const;
+  // The word being typed at the cursor (after `complete`), and its replacement: the
+  // word becomes `word`, with a space after it when `finished`.
+  std::string_view word_at_cursor() const;
+  void replace_word(std::string_view word, bool finished);
 
  private:
   Event escape(char byte);
@@ -27,6 +29,9 @@ class LineEditor {
   void erase_before();
   void erase_at();
   void erase_word_before();
+  void erase_word_after();
+  void word_left();
+  void word_right();
   void left();
   void right();
   void recall(int direction);

@@ -1,15 +1,22 @@
 // parley: the Parley client. Parses the command line and runs one subcommand on one event
 // loop; the subcommands live in their own files.
+#include <unistd.h>
 #include <CLI/CLI.hpp>
 #include <asio.hpp>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <optional>
 
 #include "bench.hpp"
 #include "bench_stats.hpp"
 #include "chat.hpp"
+#include "cli_docs.hpp"
 #include "commands.hpp"
+#include "input_checks.hpp"
+#include "parley/common/duration.hpp"
+#include "parley/common/endpoint.hpp"
+#include "parley/protocol/version.hpp"
 #include "script.hpp"
 
 namespace {
@@ -42,21 +49,77 @@ int run(const std::function<asio::awaitable<int>()>& command) {
   return exit_code;
 }
 
+// Fills the parsed forms of the common options; a usage error's reason when one is bad.
+std::optional<std::string> finish_common(CommonOptions& common, const std::string& timeout,
+                                         bool timeout_given, bool name_given) {
+  auto servers = parley::common::parse_endpoints(common.server, "127.0.0.1");
+  if (!servers) {
+    return "'" + common.server +
+           "' is not a server address: " + std::string(parley::common::kEndpointRule) +
+           ", several separated by commas";
+  }
+  common.servers = std::move(*servers);
+  if (timeout_given) {
+    const auto parsed = parley::common::parse_duration(timeout);
+    if (!parsed)
+      return "'" + timeout + "' is not a duration: " + std::string(parley::common::kDurationRule);
+    common.connect_timeout = *parsed;
+    common.reply_timeout = *parsed;
+  }
+  if (name_given) {
+    if (auto problem = name_problem(common.name)) return problem;
+  }
+  return std::nullopt;
+}
+
+// The name to use when none was given: $USER when it is a name the server could accept.
+void default_name(CommonOptions& common) {
+  if (!common.name.empty()) return;
+  const char* user = std::getenv("USER");
+  if (user == nullptr || name_problem(user)) return;
+  common.name = user;
+  common.name_is_default = true;
+}
+
+// Colours only for a person at a capable terminal who has not said no (no-color.org).
+bool colour_wanted(bool no_color) {
+  const char* term = std::getenv("TERM");
+  return !no_color && std::getenv("NO_COLOR") == nullptr && isatty(STDOUT_FILENO) &&
+         (term == nullptr || std::string(term) != "dumb");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"parley: chat, publish, subscribe and script against a Parley server"};
-  app.set_version_flag("--version", "parley 0.1.0");
-  app.require_subcommand(1);
+  app.name("parley");
+  app.set_version_flag("--version", "parley " + std::string(parley::protocol::kSoftwareVersion));
+  app.require_subcommand(0, 1);
   app.fallthrough();  // global options may follow the subcommand: parley ping --server X
   CommonOptions common;
-  app.add_option("--server", common.server, "Server address HOST:PORT")
+  app.add_option("--server", common.server,
+                 "Server address HOST:PORT, or several separated by commas (tried in turn)")
       ->envname("PARLEY_SERVER")
       ->capture_default_str();
-  app.add_option("--name", common.name, "Name to say hello with");
+  auto* name_option =
+      app.add_option("--name", common.name, "Name to say hello with (chat: default $USER)")
+          ->envname("PARLEY_NAME");
   app.add_option("--token", common.token, "The server's shared token")->envname("PARLEY_TOKEN");
+  std::string timeout_text;
+  auto* timeout_option =
+      app.add_option("--timeout", timeout_text,
+                     "Wait at most this long to connect and for each reply (default 5s; 250ms, 2s)")
+          ->envname("PARLEY_TIMEOUT");
+  std::string output_format = "text";
+  app.add_option("--output", output_format, "Output format of results and messages")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  bool no_color = false;
+  app.add_flag("--no-color,--no-colour", no_color, "No colours (also NO_COLOR or TERM=dumb)");
   OutputOptions output;
+  bool no_time = false;
+  bool json_flag = false;
 
   auto* chat = app.add_subcommand("chat", "Interactive chat (plain lines when not on a terminal)");
   std::vector<std::string> joins;
@@ -66,16 +129,17 @@ int main(int argc, char** argv) {
   std::string topic;
   std::optional<std::string> data;
   pub->add_option("topic", topic, "Topic")->required();
-  pub->add_option("data", data, "JSON value, or text sent as a string");
+  pub->add_option("data", data, "JSON value (sent exactly as written), or text sent as a string");
 
   auto* sub = app.add_subcommand("sub", "Print messages on topics matching PATTERN");
   std::string pattern;
   std::optional<std::string> group;
-  std::optional<long> count;
+  std::optional<std::string> count_text;
   sub->add_option("pattern", pattern, "Pattern (* one token, > the rest)")->required();
   sub->add_option("--group", group, "Queue group");
-  sub->add_option("--count", count, "Exit after N messages")->check(CLI::PositiveNumber);
-  sub->add_flag("--json", output.json, "Print raw frames");
+  sub->add_option("--count", count_text, "Exit after N messages (N at least 1)");
+  sub->add_flag("--json", json_flag, "Print raw frames (same as --output json)");
+  sub->add_flag("--no-time", no_time, "No time stamps in front of messages");
 
   auto* tell = app.add_subcommand("tell", "Send DATA to one user");
   std::string to;
@@ -85,30 +149,27 @@ int main(int argc, char** argv) {
 
   auto* who = app.add_subcommand("who", "Members of a room");
   who->add_option("topic", topic, "Room")->required();
-  who->add_flag("--json", output.json, "Print the raw reply");
+  who->add_flag("--json", json_flag, "Print the raw reply");
 
   auto* topics = app.add_subcommand("topics", "Topics with members or history");
   std::optional<std::string> topics_pattern;
   topics->add_option("pattern", topics_pattern, "Only topics matching this pattern");
-  topics->add_flag("--json", output.json, "Print the raw reply");
+  topics->add_flag("--json", json_flag, "Print the raw reply");
 
   auto* history = app.add_subcommand("history", "Retained messages of a topic");
   std::optional<int> limit;
   std::optional<std::uint64_t> before;
   history->add_option("topic", topic, "Topic")->required();
-  history->add_option("--limit", limit, "Newest N messages (1-1000)");
+  history->add_option("--limit", limit, "Newest N messages (1-1000)")->check(CLI::Range(1, 1000));
   history->add_option("--before", before, "Only messages with seq below this");
-  history->add_flag("--json", output.json, "Print the raw reply");
+  history->add_flag("--json", json_flag, "Print the raw reply");
+  history->add_flag("--no-time", no_time, "No time stamps in front of messages");
 
   auto* stats = app.add_subcommand("stats", "Server counters");
-  stats->add_flag("--json", output.json, "Print the raw reply");
+  stats->add_flag("--json", json_flag, "Print the raw reply");
 
-  auto* ping =
-      app.add_subcommand("ping", "Exit 0 when the server answers in time (a health check)");
-  double timeout_s = 2;
-  ping->add_option("--timeout", timeout_s, "Seconds to wait")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+  auto* ping = app.add_subcommand(
+      "ping", "Exit 0 when the server answers within --timeout (default 2s; a health check)");
 
   app.add_subcommand("raw", "Send stdin lines as frames, print frames received");
 
@@ -117,7 +178,6 @@ int main(int argc, char** argv) {
   bool verbose = false;
   script->add_option("files", files, "Script files")->required()->check(CLI::ExistingFile);
   script->add_flag("-v,--verbose", verbose, "Print each step as it runs");
-
   auto* bench_cmd = app.add_subcommand(
       "bench", "Load test: publishers and subscribers on one topic, throughput and latency");
   BenchOptions bench_options;
@@ -149,6 +209,15 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   bench_cmd->add_flag("--json", bench_options.json, "Print one JSON object instead of the summary");
 
+  auto* completion = app.add_subcommand("completion", "Print a shell completion script");
+  completion->group("");  // hidden: for packagers and dotfiles, not everyday use
+  std::string shell;
+  completion->add_option("shell", shell, "bash or zsh")
+      ->required()
+      ->check(CLI::IsMember({"bash", "zsh"}));
+  auto* man = app.add_subcommand("man", "Print the man page (roff)");
+  man->group("");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -157,12 +226,51 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
+  } catch (const CLI::ExtrasError& e) {
+    // An unknown subcommand: say so, then show what there is.
+    const auto extras = app.remaining();
+    const std::string what = app.get_subcommands().empty() && !extras.empty()
+                                 ? "unknown command '" + extras.front() + "'"
+                                 : e.what();
+    std::fprintf(stderr, "parley: %s\n\n%s", what.c_str(), app.help().c_str());
+    return kUsage;
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "parley: %s (see --help)\n", e.what());
     return kUsage;
   }
+  if (app.get_subcommands().empty()) {
+    std::fputs(app.help().c_str(), stdout);
+    return kOk;
+  }
+  if (*completion) {
+    std::fputs((shell == "bash" ? bash_completion(app) : zsh_completion(app)).c_str(), stdout);
+    return kOk;
+  }
+  if (*man) {
+    std::fputs(man_page(app).c_str(), stdout);
+    return kOk;
+  }
+  if (auto problem =
+          finish_common(common, timeout_text, timeout_option->count() > 0 || !timeout_text.empty(),
+                        name_option->count() > 0 || !common.name.empty())) {
+    return report(Failure{kUsage, *problem});
+  }
+  output.json = json_flag || output_format == "json";
+  output.times = !no_time;
+  output.colour = colour_wanted(no_color);
+  std::optional<long> count;
+  if (count_text) {
+    count = parse_count(*count_text, 1, 1L << 40);
+    if (!count) {
+      return report(Failure{kUsage, "--count takes a whole number of messages, at least 1 ('" +
+                                        *count_text + "' is not)"});
+    }
+  }
 
-  if (*chat) return run([&] { return run_chat(common, joins); });
+  if (*chat) {
+    default_name(common);
+    return run([&] { return run_chat(common, joins, output.colour); });
+  }
   if (*pub) return run([&] { return run_pub(common, topic, data); });
   if (*sub) return run([&] { return run_sub(common, pattern, group, count, output); });
   if (*tell) return run([&] { return run_tell(common, to, tell_data); });
@@ -171,7 +279,9 @@ int main(int argc, char** argv) {
   if (*history) return run([&] { return run_history(common, topic, limit, before, output); });
   if (*stats) return run([&] { return run_stats(common, output); });
   if (*ping) {
-    const auto timeout = std::chrono::milliseconds(static_cast<long>(timeout_s * 1000));
+    // A health check answers fast or not at all: 2 s unless --timeout says otherwise.
+    const auto timeout =
+        timeout_text.empty() ? std::chrono::milliseconds(2000) : common.reply_timeout;
     return run([&] { return run_ping(common, timeout); });
   }
   if (*script) return run([&] { return run_scripts(common, files, verbose); });

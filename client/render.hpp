@@ -1,15 +1,32 @@
 #pragma once
-// How frames look to a person: one readable line each.
+// How frames look to a person, in one place for chat, sub and history: one line per
+// event (continuation lines indented), other people's text made terminal-safe.
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
 
 namespace parley::client {
 
-// Strings print as themselves, anything else as compact JSON.
+struct RenderStyle {
+  bool colour = false;  // ANSI colours for names, mentions and notices
+  bool times = true;    // a local time stamp in front of messages that carry `ts`
+  bool seconds = true;  // HH:MM:SS rather than HH:MM
+  std::string me;       // our own name: mentions of it by others are highlighted
+};
+
+// DATA as text: strings as themselves, anything else as compact JSON; always safe.
 std::string render_data(const nlohmann::json& data);
-// "#topic <from> data" for a topic message, "<from> (to you) data" for a tell, "* alice
-// joined #room" for presence, "! code: message" for errors; other frames as JSON.
-std::string render_event(const nlohmann::json& frame);
+// "12:34:56 #topic <from> data" for a room message, "#topic * from waves" for a /me
+// action ({"me":"waves"}), "<from> (to you) data" for a tell, "* alice joined #room" for
+// presence, "! code: message" for an error, "* the server said bye (reason)"; other
+// frames as JSON. Unknown or hostile text never reaches the terminal raw.
+std::string render_event(const nlohmann::json& frame, const RenderStyle& style);
+// A name in its stable colour (when colour is on), made safe.
+std::string render_name(const std::string& name, bool colour);
+// "HH:MM:SS" (or "HH:MM") in local time for milliseconds since the Unix epoch.
+std::string render_time(std::int64_t ms, bool seconds);
+// The text of a /me action, when `data` is one ({"me": TEXT}).
+const std::string* action_text(const nlohmann::json& data);
 // DATA from the command line: JSON when it parses as JSON, else the text as a string.
 nlohmann::json parse_data(const std::string& text);
 

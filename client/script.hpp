@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "client_session.hpp"
 #include "script_parser.hpp"
-#include "session.hpp"
 
 namespace parley::client {
 

@@ -4,6 +4,8 @@
 
 #include "script_parser.hpp"
 
+#include "parley/common/duration.hpp"
+
 namespace parley::client {
 namespace {
 
@@ -44,19 +46,10 @@ std::optional<std::chrono::milliseconds> take_within(std::string& rest, bool& ma
 }  // namespace
 
 std::optional<std::chrono::milliseconds> parse_script_duration(const std::string& text) {
-  std::size_t digits = 0;
-  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
-  if (digits == 0) return std::nullopt;
-  long value = 0;
-  std::from_chars(text.data(), text.data() + digits, value);
-  const std::string unit = text.substr(digits);
-  if (unit == "ms") return std::chrono::milliseconds(value);
-  if (unit == "s" || unit.empty()) return std::chrono::milliseconds(value * 1000);
-  if (unit == "m") return std::chrono::milliseconds(value * 60000);
-  return std::nullopt;
+  return common::parse_duration(text);  // the same grammar as every flag
 }
 
-ParsedScript parse_script(const std::string& source) {
+ParsedScript parse_script(const std::string& source, const std::string& run) {
   ParsedScript out;
   std::istringstream lines(source);
   std::string text;
@@ -68,7 +61,10 @@ ParsedScript parse_script(const std::string& source) {
   };
   while (std::getline(lines, text)) {
     ++number;
+    for (auto at = text.find("${run}"); at != std::string::npos; at = text.find("${run}", at))
+      text.replace(at, 6, run);
     std::string rest = trim(text);
+    if (rest.starts_with("# server:")) out.server_flags = trim(rest.substr(9));
     if (rest.empty() || rest[0] == '#') continue;
     Step step;
     step.line = number;

@@ -24,10 +24,13 @@ struct Step {
 
 struct ParsedScript {
   std::vector<Step> steps;
-  std::string error;  // "line N: reason" when the script is malformed
+  std::string error;         // "line N: reason" when the script is malformed
+  std::string server_flags;  // from "# server: FLAGS": what the script needs of the server
 };
 
-ParsedScript parse_script(const std::string& source);
+// `run` replaces every "${run}" in the script: a token unique to this run, so that names
+// and topics of one run never meet those of another (or of people using the server).
+ParsedScript parse_script(const std::string& source, const std::string& run = "run");
 
 // "250ms", "2s", "1m"; empty when malformed.
 std::optional<std::chrono::milliseconds> parse_script_duration(const std::string& text);

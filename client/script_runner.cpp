@@ -2,6 +2,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <random>
 #include <sstream>
 
 #include "script.hpp"
@@ -112,9 +113,9 @@ class Runner {
   asio::awaitable<std::string> connect(const Step& step) {
     if (clients_.contains(step.client))
       co_return "a client named '" + step.client + "' is already connected";
-    const auto endpoint = parse_endpoint(options_.server);
-    if (!endpoint) co_return "'" + options_.server + "' is not HOST:PORT";
+    const Endpoint* endpoint = &options_.servers.front();
     auto connection = std::make_unique<Connection>(executor_);
+    connection->set_answer_pings(false);  // a script sees every frame, as written
     const std::string failure = co_await connection->connect(*endpoint, options_.connect_timeout);
     if (!failure.empty()) {
       cannot_connect_ = true;
@@ -152,6 +153,15 @@ class Runner {
   std::map<std::string, std::unique_ptr<Connection>> clients_;
 };
 
+// A token for ${run}: letters and digits, valid in names and topics alike.
+std::string run_token() {
+  static std::mt19937_64 random(std::random_device{}());
+  static constexpr char kDigits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+  std::string token = "r";
+  for (int i = 0; i < 7; ++i) token.push_back(kDigits[random() % 36]);
+  return token;
+}
+
 }  // namespace
 
 bool json_matches(const json& actual, const json& partial) {
@@ -187,7 +197,7 @@ asio::awaitable<int> run_scripts(CommonOptions options, std::vector<std::string>
     }
     std::stringstream source;
     source << in.rdbuf();
-    const ParsedScript parsed = parse_script(source.str());
+    const ParsedScript parsed = parse_script(source.str(), run_token());
     if (!parsed.error.empty()) {
       std::fprintf(stderr, "parley: %s:%s\n", file.c_str(), parsed.error.substr(4).c_str());
       co_return kUsage;
@@ -199,6 +209,9 @@ asio::awaitable<int> run_scripts(CommonOptions options, std::vector<std::string>
     } else {
       std::printf("FAIL %s\n", file.c_str());
       std::fprintf(stderr, "%s\n", problem.c_str());
+      if (!parsed.server_flags.empty())
+        std::fprintf(stderr, "  (this script needs a server started with %s)\n",
+                     parsed.server_flags.c_str());
       if (runner.cannot_connect_) co_return kCannotConnect;
       ++failed;
     }

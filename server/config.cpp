@@ -1,99 +1,30 @@
 #include "config.hpp"
 
-#include <arpa/inet.h>
-
 #include <CLI/CLI.hpp>
-#include <charconv>
-#include <cmath>
 #include <cstdio>
 #include <functional>
 #include <vector>
 
+#include "parley/common/duration.hpp"
+#include "parley/common/endpoint.hpp"
+#include "parley/common/size.hpp"
 #include "parley/protocol/version.hpp"
 
 namespace parley::server {
-namespace {
 
-// Splits "123abc" into the number 123 (integer or decimal) and the unit "abc".
-std::optional<std::pair<double, std::string_view>> number_and_unit(std::string_view text) {
-  std::size_t end = 0;
-  while (end < text.size() && ((text[end] >= '0' && text[end] <= '9') || text[end] == '.')) ++end;
-  if (end == 0) return std::nullopt;
-  double value = 0;
-  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + end, value);
-  if (ec != std::errc{} || ptr != text.data() + end || !std::isfinite(value)) return std::nullopt;
-  std::string_view unit = text.substr(end);
-  while (!unit.empty() && unit.front() == ' ') unit.remove_prefix(1);
-  return std::pair{value, unit};
-}
-
-}  // namespace
-
+// The grammars live in parley::common, shared with the client's flags.
 std::optional<Duration> parse_duration(std::string_view text) {
-  const auto parsed = number_and_unit(text);
-  if (!parsed) return std::nullopt;
-  const auto [value, unit] = *parsed;
-  double ms = 0;
-  if (unit == "ms") {
-    ms = value;
-  } else if (unit.empty() || unit == "s") {
-    ms = value * 1e3;
-  } else if (unit == "m" || unit == "min") {
-    ms = value * 60e3;
-  } else if (unit == "h") {
-    ms = value * 3600e3;
-  } else {
-    return std::nullopt;
-  }
-  if (ms > 1e12) return std::nullopt;
-  return Duration(static_cast<Duration::rep>(std::llround(ms)));
+  return common::parse_duration(text);
 }
 
 std::optional<std::size_t> parse_size(std::string_view text) {
-  const auto parsed = number_and_unit(text);
-  if (!parsed) return std::nullopt;
-  const auto [value, unit] = *parsed;
-  struct Unit {
-    std::string_view name;
-    double factor;
-  };
-  static constexpr Unit kUnits[] = {
-      {"", 1},     {"B", 1},    {"KiB", 1024.0}, {"MiB", 1048576.0}, {"GiB", 1073741824.0},
-      {"KB", 1e3}, {"kB", 1e3}, {"MB", 1e6},     {"GB", 1e9}};
-  for (const auto& u : kUnits) {
-    if (u.name == unit) {
-      const double bytes = value * u.factor;
-      if (bytes > 1e15 || bytes != std::floor(bytes)) return std::nullopt;
-      return static_cast<std::size_t>(bytes);
-    }
-  }
-  return std::nullopt;
+  return common::parse_size(text);
 }
 
 std::optional<std::pair<std::string, unsigned short>> parse_listen(std::string_view text) {
-  const auto colon = text.rfind(':');
-  if (colon == std::string_view::npos) return std::nullopt;
-  std::string host(text.substr(0, colon));
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
-  if (host.empty()) host = "0.0.0.0";
-  if (host == "localhost") host = "127.0.0.1";
-  // Only address literals: a name would need a resolver, and which address it picks is
-  // better decided by whoever writes the flag.
-  in6_addr probe{};
-  if (inet_pton(AF_INET, host.c_str(), &probe) != 1 &&
-      inet_pton(AF_INET6, host.c_str(), &probe) != 1) {
-    return std::nullopt;
-  }
-  const auto port_text = text.substr(colon + 1);
-  unsigned port = 0;
-  const auto [ptr, ec] =
-      std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (port_text.empty() || ec != std::errc{} || ptr != port_text.data() + port_text.size() ||
-      port > 65535) {
-    return std::nullopt;
-  }
-  return std::pair{std::move(host), static_cast<unsigned short>(port)};
+  auto endpoint = common::parse_listen(text);
+  if (!endpoint) return std::nullopt;
+  return std::pair{std::move(endpoint->host), endpoint->port};
 }
 
 std::variant<ServerConfig, int> parse_config(int argc, char** argv) {

@@ -31,20 +31,22 @@ exec 3>"$work/chat.in"
 wait_for "the reader to join" grep -q "joined #talk" "$work/chat.out"
 
 for i in 1 2 3; do "$parley" --name talker pub talk "m$i"; done
-wait_for "the first messages" grep -q "talker: m3" "$work/chat.out"
+wait_for "the first messages" grep -q "<talker> m3" "$work/chat.out"
 kill -STOP "$chat_pid"
 for i in 4 5 6; do "$parley" --name talker pub talk "m$i"; done
 # The server cuts the frozen reader off (bye timeout): its connection is gone.
 wait_for "the server to time the reader out" grep -q "reader) timed out" "$work/server.log"
 for i in 7 8 9; do "$parley" --name talker pub talk "m$i"; done
 kill -CONT "$chat_pid"
-wait_for "the reader to reconnect" grep -q "reconnected as reader" "$work/chat.out"
+wait_for "the reader to reconnect" grep -q "reconnected to .* as reader" "$work/chat.out"
 "$parley" --name talker pub talk m10
-wait_for "the last message" grep -q "talker: m10" "$work/chat.out"
+wait_for "the last message" grep -q "<talker> m10" "$work/chat.out"
 
-got=$(sed -n 's/^#talk talker: //p' "$work/chat.out" | tr '\n' ' ')
+got=$(sed -n 's/^[0-9:]* #talk <talker> //p' "$work/chat.out" | tr '\n' ' ')
 [ "$got" = "m1 m2 m3 m4 m5 m6 m7 m8 m9 m10 " ] || fail "messages shown: '$got' (each exactly once, in order)"
 grep -q "were lost" "$work/chat.out" && fail "it said messages were lost, but the server kept them"
+grep -q -- "-- #talk: [0-9]* missed while away above, live from here --" "$work/chat.out" ||
+  fail "no divider between the messages replayed and the live ones"
 echo "/quit" >&3
 exec 3>&-
 wait_for "the reader to exit" sh -c "! kill -0 $chat_pid 2>/dev/null"
