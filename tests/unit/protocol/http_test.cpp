@@ -30,7 +30,7 @@ Parsed parse(const std::string& bytes, std::size_t chunk) {
 
 // Parses whole and byte by byte; both must agree.
 Parsed parse_checked(const std::string& bytes) {
-  const Parsed whole = parse(bytes, bytes.size() + 1);
+  Parsed whole = parse(bytes, bytes.size() + 1);
   const Parsed bytewise = parse(bytes, 1);
   CHECK(bytewise.status == whole.status);
   if (whole.status == HttpParse::complete) {

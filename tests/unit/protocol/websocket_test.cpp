@@ -80,7 +80,7 @@ std::vector<Event> read_all(const std::string& bytes, std::size_t chunk, std::si
 
 // Reads `bytes` whole, then in chunks of 1, 2, 3, 5 and 7 bytes: each must give the same.
 std::vector<Event> read_checked(const std::string& bytes, std::size_t max_message = 1 << 20) {
-  const auto whole = read_all(bytes, bytes.size() + 1, max_message);
+  auto whole = read_all(bytes, bytes.size() + 1, max_message);
   for (std::size_t chunk : {1, 2, 3, 5, 7}) {
     INFO("chunk " << chunk);
     CHECK(read_all(bytes, chunk, max_message) == whole);
