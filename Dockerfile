@@ -9,7 +9,7 @@
 FROM debian:bookworm AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      cmake g++ make libasio-dev nlohmann-json3-dev libspdlog-dev catch2 libcli11-dev \
+      cmake g++ make libasio-dev nlohmann-json3-dev libspdlog-dev catch2 libcli11-dev libssl-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt CMakePresets.json ./
@@ -28,12 +28,12 @@ RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release \
  && ctest --test-dir /build -L unit -j"$(nproc)" --output-on-failure --no-tests=error \
  && strip /build/server/parley-server /build/client/parley
 
-# Runtime stage: the two binaries and the two shared libraries they need beyond the base
-# (spdlog and fmt, 0.7 MB; Debian ships no static archives of them, and libstdc++ is in
-# the base image already, so static linking would save next to nothing).
+# Runtime stage: the two binaries and the shared libraries they need beyond the base
+# (spdlog and fmt, 0.7 MB, and OpenSSL's libssl3; libstdc++ is in the base image already,
+# so static linking would save next to nothing).
 FROM debian:bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libspdlog1.10 libfmt9 \
+ && apt-get install -y --no-install-recommends libspdlog1.10 libfmt9 libssl3 \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log \
  && groupadd --system --gid 10001 parley \
  && useradd --system --uid 10001 --gid parley --no-create-home --home-dir /nonexistent \

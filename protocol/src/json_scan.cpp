@@ -4,6 +4,8 @@
 #include <charconv>
 #include <cstring>
 
+#include "parley/protocol/utf8.hpp"
+
 namespace parley::protocol::json_scan {
 namespace {
 
@@ -77,32 +79,10 @@ class Scanner {
     return true;
   }
 
-  // A UTF-8 sequence starting at a byte >= 0x80: well-formed per RFC 3629 (no overlongs,
-  // no surrogates, nothing past U+10FFFF).
+  // A UTF-8 sequence starting at a byte >= 0x80 (see utf8.hpp for what is well-formed).
   bool utf8_sequence() {
-    const auto byte = [&](int i) { return static_cast<unsigned char>(p_[i]); };
-    const unsigned char lead = byte(0);
-    int length = 0;
-    unsigned char low = 0x80;
-    unsigned char high = 0xBF;
-    if (lead >= 0xC2 && lead <= 0xDF) {
-      length = 2;
-    } else if (lead >= 0xE0 && lead <= 0xEF) {
-      length = 3;
-      if (lead == 0xE0) low = 0xA0;
-      if (lead == 0xED) high = 0x9F;
-    } else if (lead >= 0xF0 && lead <= 0xF4) {
-      length = 4;
-      if (lead == 0xF0) low = 0x90;
-      if (lead == 0xF4) high = 0x8F;
-    } else {
-      return fail(Status::bad_utf8);
-    }
-    if (end_ - p_ < length) return fail(Status::bad_utf8);
-    if (byte(1) < low || byte(1) > high) return fail(Status::bad_utf8);
-    for (int i = 2; i < length; ++i) {
-      if (byte(i) < 0x80 || byte(i) > 0xBF) return fail(Status::bad_utf8);
-    }
+    const std::size_t length = utf8_sequence_length(p_, static_cast<std::size_t>(end_ - p_));
+    if (length == 0) return fail(Status::bad_utf8);
     p_ += length;
     return true;
   }
