@@ -3,6 +3,8 @@ find_package(Threads REQUIRED)
 find_package(nlohmann_json 3.10 REQUIRED)
 find_package(spdlog 1.10 REQUIRED)
 find_package(CLI11 2.1 REQUIRED)
+# libcrypto only (scrypt, random salts, constant-time compare) for server/auth/.
+find_package(OpenSSL 3 REQUIRED)
 
 # Standalone Asio ships headers only and no CMake package.
 find_path(ASIO_INCLUDE_DIR asio.hpp REQUIRED)
