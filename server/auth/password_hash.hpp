@@ -8,7 +8,9 @@
 // far more expensive; PBKDF2 costs only time. Both ship in OpenSSL 3; no other library.
 //
 // The default cost (ln=14, r=8, p=1) was chosen so that one verification takes about
-// 50-100 ms of CPU on the project's 2-core machine (measured 56-135 ms CPU under load).
+// 50-100 ms of CPU on the project's 2-core machine (measured: 61-70 ms of CPU each).
+// That is 61-70 ms during which the calling thread does nothing else: on the event loop,
+// every session waits. The functions share no state and may run on a worker thread.
 // parse_phc() refuses parameters outside kMinWork..kMaxWork, so that a users file can
 // neither weaken a hash below a floor nor make one login cost more than ~8x the default.
 #include <cstdint>

@@ -7,6 +7,8 @@
 // a missing or mistyped field; a name that is no valid protocol name, is reserved
 // (`guest-…`) or repeats another case-insensitively; an invalid pattern; a password that
 // is not a hash parse_phc() accepts. No password is verified while parsing.
+// A Users never changes once parsed: its const members may be called from any thread
+// (authenticate() costs one verification: see password_hash.hpp).
 #include <cstddef>
 #include <functional>
 #include <map>
