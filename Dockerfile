@@ -24,7 +24,7 @@ COPY tests tests
 # fails the build if one fails or if none is found.
 RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release \
  && cmake --build /build -j"$(nproc)" --target parley-server parley \
-      parley_protocol_tests parley_common_tests parley_hub_tests parley_client_tests \
+      parley_protocol_tests parley_common_tests parley_hub_tests parley_auth_tests parley_client_tests \
  && ctest --test-dir /build -L unit -j"$(nproc)" --output-on-failure --no-tests=error \
  && strip /build/server/parley-server /build/client/parley
 

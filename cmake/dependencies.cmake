@@ -3,7 +3,7 @@ find_package(Threads REQUIRED)
 find_package(nlohmann_json 3.10 REQUIRED)
 find_package(spdlog 1.10 REQUIRED)
 find_package(CLI11 2.1 REQUIRED)
-# libcrypto for the WebSocket handshake (SHA-1, base64); libssl for TLS.
+# libcrypto: the WebSocket handshake (SHA-1, base64), scrypt password hashes, random salts.
 find_package(OpenSSL 3 REQUIRED)
 
 # Standalone Asio ships headers only and no CMake package.
