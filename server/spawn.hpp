@@ -16,19 +16,20 @@ namespace parley::server {
 template <class OnExit>
 void spawn_logged(const asio::any_io_executor& executor, asio::awaitable<void> task,
                   std::string what, OnExit on_exit) {
-  asio::co_spawn(executor, std::move(task),
-                 [what = std::move(what), on_exit = std::move(on_exit)](std::exception_ptr error) {
-                   if (error) {
-                     try {
-                       std::rethrow_exception(error);
-                     } catch (const std::exception& e) {
-                       spdlog::error("{} stopped by an internal error: {}", what, e.what());
-                     } catch (...) {
-                       spdlog::error("{} stopped by an unknown internal error", what);
-                     }
-                   }
-                   on_exit(error != nullptr);
-                 });
+  asio::co_spawn(
+      executor, std::move(task),
+      [what = std::move(what), on_exit = std::move(on_exit)](const std::exception_ptr& error) {
+        if (error) {
+          try {
+            std::rethrow_exception(error);
+          } catch (const std::exception& e) {
+            spdlog::error("{} stopped by an internal error: {}", what, e.what());
+          } catch (...) {
+            spdlog::error("{} stopped by an unknown internal error", what);
+          }
+        }
+        on_exit(error != nullptr);
+      });
 }
 
 inline void spawn_logged(const asio::any_io_executor& executor, asio::awaitable<void> task,

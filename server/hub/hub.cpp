@@ -90,13 +90,13 @@ protocol::StatsReport Hub::stats_report(std::uint64_t uptime_s) const {
   };
 }
 
-Hub::Session& Hub::session(SessionId id) {
+Hub::SessionRecord& Hub::session(SessionId id) {
   const auto it = sessions_.find(id);
   if (it == sessions_.end()) throw std::logic_error("hub: unknown session");
   return it->second;
 }
 
-const Hub::Session& Hub::session(SessionId id) const {
+const Hub::SessionRecord& Hub::session(SessionId id) const {
   const auto it = sessions_.find(id);
   if (it == sessions_.end()) throw std::logic_error("hub: unknown session");
   return it->second;
@@ -108,14 +108,14 @@ const std::string& Hub::name_of(SessionId id) const {
 
 SessionId Hub::connect(Peer& peer) {
   const SessionId id = next_id_++;
-  Session s{.id = id,
-            .peer = &peer,
-            .name = std::string(protocol::kGuestPrefix) + std::to_string(next_guest_++),
-            .folded = {},
-            .echo = true,
-            .subs = {},
-            .rooms = {},
-            .last_delivery = 0};
+  SessionRecord s{.id = id,
+                  .peer = &peer,
+                  .name = std::string(protocol::kGuestPrefix) + std::to_string(next_guest_++),
+                  .folded = {},
+                  .echo = true,
+                  .subs = {},
+                  .rooms = {},
+                  .last_delivery = 0};
   s.folded = protocol::fold_name(s.name);
   names_.emplace(s.folded, id);
   sessions_.emplace(id, std::move(s));
@@ -126,7 +126,7 @@ SessionId Hub::connect(Peer& peer) {
 void Hub::disconnect(SessionId id, bool announce_leave) {
   const auto it = sessions_.find(id);
   if (it == sessions_.end()) return;
-  Session& s = it->second;
+  SessionRecord& s = it->second;
   for (const auto& [pattern, group] : s.subs) index_.remove(pattern, id, group);
   subscription_count_ -= s.subs.size();
   while (!s.rooms.empty()) {
@@ -139,7 +139,7 @@ void Hub::disconnect(SessionId id, bool announce_leave) {
 }
 
 Status Hub::greet(SessionId id, const std::optional<std::string>& name, bool echo) {
-  Session& s = session(id);
+  SessionRecord& s = session(id);
   if (name) {
     std::string folded = protocol::fold_name(*name);
     if (const auto owner = names_.find(folded); owner != names_.end() && owner->second != id) {
@@ -154,13 +154,13 @@ Status Hub::greet(SessionId id, const std::optional<std::string>& name, bool ech
   return std::nullopt;
 }
 
-bool Hub::at_subscription_limit(const Session& s) const noexcept {
+bool Hub::at_subscription_limit(const SessionRecord& s) const noexcept {
   return s.subs.size() + s.rooms.size() >= limits_.max_subs;
 }
 
 Status Hub::subscribe(SessionId id, const std::string& pattern,
                       const std::optional<std::string>& group) {
-  Session& s = session(id);
+  SessionRecord& s = session(id);
   if (const auto it = s.subs.find(pattern); it != s.subs.end()) {
     // A second sub to the same pattern replaces its group.
     index_.remove(pattern, id, it->second);
@@ -180,7 +180,7 @@ Status Hub::subscribe(SessionId id, const std::string& pattern,
 }
 
 Status Hub::unsubscribe(SessionId id, const std::string& pattern) {
-  Session& s = session(id);
+  SessionRecord& s = session(id);
   const auto it = s.subs.find(pattern);
   if (it == s.subs.end())
     return HubError{ErrorCode::not_subscribed, "not subscribed to '" + pattern + "'"};
@@ -192,7 +192,7 @@ Status Hub::unsubscribe(SessionId id, const std::string& pattern) {
 
 std::uint64_t Hub::publish(SessionId id, std::string_view topic_name, std::string_view data_json,
                            std::optional<std::string_view> reply, std::int64_t ts_ms) {
-  Session& publisher = session(id);
+  SessionRecord& publisher = session(id);
   Topic& topic = topics_.touch(topic_name);
   const std::uint64_t seq = ++topic.seq;
   const SharedFrame frame =
@@ -205,7 +205,7 @@ std::uint64_t Hub::publish(SessionId id, std::string_view topic_name, std::strin
   const auto send = [&](SessionId target) {
     const auto it = sessions_.find(target);
     if (it == sessions_.end()) return;
-    Session& s = it->second;
+    SessionRecord& s = it->second;
     if (s.last_delivery == fan_out || (target == id && !publisher.echo)) return;
     s.last_delivery = fan_out;
     if (s.peer->deliver(frame)) ++counters_.msgs_out;
@@ -235,7 +235,7 @@ std::vector<std::string> Hub::member_names(const Topic& topic) const {
   return names;
 }
 
-void Hub::announce(const Topic& topic, const Session& who, bool joined) {
+void Hub::announce(const Topic& topic, const SessionRecord& who, bool joined) {
   if (topic.members.empty()) return;
   const SharedFrame frame = make_frame(protocol::build_presence(topic.name, who.name, joined));
   for (const SessionId member : topic.members) {
@@ -246,7 +246,7 @@ void Hub::announce(const Topic& topic, const Session& who, bool joined) {
 Status Hub::join(SessionId id, const std::string& topic_name, int history,
                  std::optional<std::uint64_t> since, const std::optional<std::string>& epoch,
                  JoinView& out) {
-  Session& s = session(id);
+  SessionRecord& s = session(id);
   const bool already = std::find(s.rooms.begin(), s.rooms.end(), topic_name) != s.rooms.end();
   if (!already && at_subscription_limit(s)) {
     return HubError{
@@ -290,7 +290,7 @@ Status Hub::join(SessionId id, const std::string& topic_name, int history,
   return std::nullopt;
 }
 
-void Hub::remove_member(Session& s, Topic& topic, bool announce_leave) {
+void Hub::remove_member(SessionRecord& s, Topic& topic, bool announce_leave) {
   topics_.remove_member(topic, s.id);
   s.rooms.erase(std::remove(s.rooms.begin(), s.rooms.end(), topic.name), s.rooms.end());
   --subscription_count_;
@@ -299,7 +299,7 @@ void Hub::remove_member(Session& s, Topic& topic, bool announce_leave) {
 }
 
 Status Hub::leave(SessionId id, const std::string& topic_name) {
-  Session& s = session(id);
+  SessionRecord& s = session(id);
   Topic* topic = topics_.find(topic_name);
   if (topic == nullptr || std::find(s.rooms.begin(), s.rooms.end(), topic_name) == s.rooms.end()) {
     return HubError{ErrorCode::not_joined, "not a member of '" + topic_name + "'"};
@@ -310,11 +310,11 @@ Status Hub::leave(SessionId id, const std::string& topic_name) {
 
 Status Hub::tell(SessionId id, std::string_view to, std::string_view data_json,
                  std::int64_t ts_ms) {
-  const Session& sender = session(id);
+  const SessionRecord& sender = session(id);
   const auto it = names_.find(protocol::fold_name(to));
   if (it == names_.end())
     return HubError{ErrorCode::no_such_user, "nobody is called '" + std::string(to) + "'"};
-  Session& recipient = session(it->second);
+  SessionRecord& recipient = session(it->second);
   ++counters_.msgs_in;
   const SharedFrame frame =
       make_frame(protocol::build_tell_msg(recipient.name, sender.name, data_json, ts_ms));

@@ -138,7 +138,8 @@ class Hub {
   const SubscriptionIndex& index() const noexcept { return index_; }
 
  private:
-  struct Session {
+  // The hub's record of one connected session (the network Session is its Peer).
+  struct SessionRecord {
     SessionId id;
     Peer* peer;
     std::string name;
@@ -149,17 +150,17 @@ class Hub {
     std::uint64_t last_delivery = 0;  // the fan-out that last reached this session
   };
 
-  Session& session(SessionId id);
-  const Session& session(SessionId id) const;
-  bool at_subscription_limit(const Session& s) const noexcept;
+  SessionRecord& session(SessionId id);
+  const SessionRecord& session(SessionId id) const;
+  bool at_subscription_limit(const SessionRecord& s) const noexcept;
   std::vector<std::string> member_names(const Topic& topic) const;
-  void announce(const Topic& topic, const Session& who, bool joined);
-  void remove_member(Session& s, Topic& topic, bool announce_leave);
+  void announce(const Topic& topic, const SessionRecord& who, bool joined);
+  void remove_member(SessionRecord& s, Topic& topic, bool announce_leave);
   std::string epoch_string(std::uint64_t generation) const;
 
   HubLimits limits_;
   std::string boot_id_;
-  std::unordered_map<SessionId, Session> sessions_;
+  std::unordered_map<SessionId, SessionRecord> sessions_;
   std::unordered_map<std::string, SessionId> names_;  // folded name -> session
   SubscriptionIndex index_;
   TopicStore topics_;

@@ -105,6 +105,13 @@ class Pair {
 
 struct World {
   explicit World(SessionSettings s = {}) : settings(s) {}
+  // Sessions keep themselves alive until closed: close what a test left open.
+  ~World() {
+    registry.for_each([](Session& s) { s.close(CloseReason::deadline); });
+    io.poll();
+  }
+  World(const World&) = delete;
+  World& operator=(const World&) = delete;
   asio::io_context io{1};
   Hub hub{HubLimits{}};
   Dispatcher dispatcher{hub, options(), std::chrono::system_clock::now()};
