@@ -36,7 +36,7 @@ std::variant<ServerConfig, int> parse_config(int argc, char** argv) {
   std::string listen = config.listen_host + ":" + std::to_string(config.listen_port);
   std::string max_frame = "65536", outbound_limit = "8MiB", history_bytes = "64MiB";
   std::string ping_interval = "30s", ping_timeout = "30s", drain_timeout = "5s";
-  std::string auth_timeout = "10s";
+  std::string auth_timeout = "10s", tls_handshake_timeout = "10s";
   std::string token;
 
   app.add_option("--listen", listen, "Address to listen on, HOST:PORT (port 0 picks a free one)")
@@ -98,6 +98,18 @@ std::variant<ServerConfig, int> parse_config(int argc, char** argv) {
   app.add_option("--token", token,
                  "Shared secret every hello must carry; empty = no authentication")
       ->envname("PARLEY_TOKEN");
+  app.add_option("--tls-cert", config.tls_cert,
+                 "PEM certificate chain; with --tls-key the listener speaks TLS only")
+      ->envname("PARLEY_TLS_CERT");
+  app.add_option("--tls-key", config.tls_key, "PEM private key of --tls-cert")
+      ->envname("PARLEY_TLS_KEY");
+  app.add_option("--tls-client-ca", config.tls_client_ca,
+                 "PEM CA bundle: clients must present a certificate it signed (mutual TLS)")
+      ->envname("PARLEY_TLS_CLIENT_CA");
+  app.add_option("--tls-handshake-timeout", tls_handshake_timeout,
+                 "Time a new connection has to complete the TLS handshake")
+      ->envname("PARLEY_TLS_HANDSHAKE_TIMEOUT")
+      ->capture_default_str();
   app.add_option("--drain-timeout", drain_timeout,
                  "On SIGTERM/SIGINT, time to flush sessions before exit")
       ->envname("PARLEY_DRAIN_TIMEOUT")
@@ -159,11 +171,21 @@ std::variant<ServerConfig, int> parse_config(int argc, char** argv) {
        {DurationFlag{"--ping-interval", ping_interval, config.ping_interval},
         DurationFlag{"--ping-timeout", ping_timeout, config.ping_timeout},
         DurationFlag{"--drain-timeout", drain_timeout, config.drain_timeout},
-        DurationFlag{"--auth-timeout", auth_timeout, config.auth_timeout}}) {
+        DurationFlag{"--auth-timeout", auth_timeout, config.auth_timeout},
+        DurationFlag{"--tls-handshake-timeout", tls_handshake_timeout,
+                     config.tls_handshake_timeout}}) {
     const auto duration = parse_duration(f.text);
     if (!duration || duration->count() <= 0)
       return refuse(f.flag, f.text, "a positive duration (250ms, 30s, 2m)");
     f.target = *duration;
+  }
+  if (config.tls_cert.empty() != config.tls_key.empty()) {
+    std::fprintf(stderr, "parley-server: --tls-cert and --tls-key go together (see --help)\n");
+    return 2;
+  }
+  if (!config.tls_client_ca.empty() && config.tls_cert.empty()) {
+    std::fprintf(stderr, "parley-server: --tls-client-ca needs --tls-cert and --tls-key\n");
+    return 2;
   }
   if (!token.empty()) config.token = token;
   if (config.rate_burst == 0) config.rate_burst = config.rate;

@@ -28,6 +28,12 @@ struct ServerConfig {
   std::size_t history_bytes = std::size_t{64} << 20;
   std::optional<std::string> token;
   Duration drain_timeout = std::chrono::seconds(5);
+  // TLS: a certificate and key (both or neither) make the TCP listener TLS-only; a client
+  // CA also requires a client certificate it signed. Empty = off.
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_client_ca;
+  Duration tls_handshake_timeout = std::chrono::seconds(10);
   std::string log_level = "info";
   std::string log_format = "text";
 };

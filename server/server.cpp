@@ -10,6 +10,7 @@
 #include "parley/protocol/frames.hpp"
 #include "spawn.hpp"
 #include "stream_transport.hpp"
+#include "tls_transport.hpp"
 
 namespace parley::server {
 namespace {
@@ -45,6 +46,10 @@ DispatchOptions dispatch_options(const ServerConfig& config) {
   return options;
 }
 
+TlsFiles tls_files(const ServerConfig& config) {
+  return {.cert = config.tls_cert, .key = config.tls_key, .client_ca = config.tls_client_ca};
+}
+
 }  // namespace
 
 Server::Server(asio::io_context& io, const ServerConfig& config)
@@ -66,7 +71,17 @@ Server::Server(asio::io_context& io, const ServerConfig& config)
                 [this](asio::ip::tcp::socket socket) { accept(std::move(socket)); }),
       signals_(io),
       sweep_timer_(io),
-      drain_timer_(io) {}
+      drain_timer_(io) {
+  if (!config.tls_cert.empty()) {
+    // Read before the loop runs: a server that cannot serve TLS must not start.
+    auto loaded = load_tls_context(tls_files(config));
+    spdlog::info("TLS on: {}{}", loaded.certificate,
+                 config.tls_client_ca.empty() ? "" : "; client certificates required");
+    tls_ = std::make_unique<TlsAcceptor>(
+        io, std::move(loaded.context), config.tls_handshake_timeout,
+        [this](TransportPtr transport) { start_session(std::move(transport)); });
+  }
+}
 
 void Server::start() {
   listener_.start();
@@ -87,8 +102,10 @@ void Server::start() {
 
 void Server::accept(asio::ip::tcp::socket socket) {
   if (draining_) return;
-  if (registry_.size() >= config_.max_connections) {
-    spdlog::warn("refused a connection: {} open, the limit", registry_.size());
+  // Connections still in their TLS handshake hold slots too.
+  const std::size_t handshaking = tls_ ? tls_->pending() : 0;
+  if (registry_.size() + handshaking >= config_.max_connections) {
+    spdlog::warn("refused a connection: {} open, the limit", registry_.size() + handshaking);
     refuse(std::move(socket), "the server is at its connection limit");
     return;
   }
@@ -96,21 +113,33 @@ void Server::accept(asio::ip::tcp::socket socket) {
     std::error_code ec;
     const auto remote = socket.remote_endpoint(ec);
     const std::string ip = ec ? "?" : remote.address().to_string();
-    if (registry_.count_from(ip) >= config_.max_connections_per_ip) {
+    const std::size_t from_ip = registry_.count_from(ip) + (tls_ ? tls_->pending_from(ip) : 0);
+    if (from_ip >= config_.max_connections_per_ip) {
       spdlog::warn("refused a connection from {}: {} open from that address, the limit", ip,
                    config_.max_connections_per_ip);
       refuse(std::move(socket), "too many connections from your address");
       return;
     }
   }
-  Session::start(std::make_shared<Session>(std::make_unique<TcpTransport>(std::move(socket)), hub_,
-                                           dispatcher_, registry_, session_settings_));
+  if (tls_) {
+    tls_->start(std::move(socket));
+    return;
+  }
+  start_session(std::make_unique<TcpTransport>(std::move(socket)));
+}
+
+void Server::start_session(TransportPtr transport) {
+  if (draining_) return;
+  Session::start(std::make_shared<Session>(std::move(transport), hub_, dispatcher_, registry_,
+                                           session_settings_));
 }
 
 void Server::refuse(asio::ip::tcp::socket socket, std::string_view why) {
   // Refused before a session exists: tell it why in one non-blocking write, shut our side
   // down, and linger briefly so that a hello already on its way does not turn the close
   // into a reset that destroys the error. Lingering refusals are bounded in number.
+  // A TLS client could not read a plaintext error: it is closed before any handshake.
+  if (tls_) return;
   std::string refusal = protocol::build_error(std::nullopt, protocol::ErrorCode::server_full, why);
   refusal += protocol::build_bye(std::nullopt, "server_full");
   std::error_code ec;
@@ -191,8 +220,41 @@ void Server::on_signal(int signal_number) {
 }
 
 void Server::reload() {
-  // Users and certificates are the reloadable configuration; none is configured yet.
-  spdlog::info("received SIGHUP: nothing to reload (no users file or certificates configured)");
+  const auto steps = reload_steps();
+  if (steps.empty()) {
+    spdlog::info("received SIGHUP: nothing to reload (no users file or certificates configured)");
+    return;
+  }
+  spdlog::info("received SIGHUP: reloading");
+  for (const auto& step : steps) step();
+}
+
+std::vector<std::function<void()>> Server::reload_steps() {
+  std::vector<std::function<void()>> steps;
+  if (tls_) steps.emplace_back([this] { reload_tls(); });
+  return steps;
+}
+
+void Server::reload_tls() {
+  // Read and check the files on the worker; only the swap happens on the loop. A pair
+  // that does not load leaves the current one in place.
+  asio::post(reload_worker_, [this, files = tls_files(config_)] {
+    std::optional<LoadedTlsContext> loaded;
+    std::string error;
+    try {
+      loaded = load_tls_context(files);
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    asio::post(io_, [this, loaded = std::move(loaded), error = std::move(error)] {
+      if (!loaded) {
+        spdlog::error("TLS reload refused, keeping the current certificate: {}", error);
+        return;
+      }
+      tls_->contexts().replace(loaded->context);
+      spdlog::info("TLS reloaded: new handshakes use {}", loaded->certificate);
+    });
+  });
 }
 
 asio::awaitable<void> Server::sweep_loop() {
@@ -210,6 +272,7 @@ void Server::drain() {
   if (draining_) return;
   draining_ = true;
   listener_.close();
+  if (tls_) tls_->stop();
   spdlog::info("shutting down: {} sessions to drain within {} ms", registry_.size(),
                config_.drain_timeout.count());
   const auto deadline = Session::Clock::now() + config_.drain_timeout;

@@ -3,13 +3,16 @@
 // sweep and the drain on SIGTERM/SIGINT.
 #include <asio.hpp>
 #include <chrono>
+#include <functional>
 #include <memory>
+#include <vector>
 
 #include "config.hpp"
 #include "dispatcher.hpp"
 #include "hub.hpp"
 #include "listener.hpp"
 #include "session.hpp"
+#include "tls_acceptor.hpp"
 
 namespace parley::server {
 
@@ -37,6 +40,11 @@ class Server {
   void wait_for_signal();
   void on_signal(int signal_number);
   void reload();
+  // What SIGHUP reloads, one step per configured source; each step reads its files off the
+  // loop and applies the result on it.
+  std::vector<std::function<void()>> reload_steps();
+  void reload_tls();
+  void start_session(TransportPtr transport);
   void finish();
 
   // Refused connections linger like closing sessions, but only this many at once.
@@ -50,6 +58,10 @@ class Server {
   SessionSettings session_settings_;
   SessionRegistry registry_;
   Listener listener_;
+  // Set when the listener speaks TLS: handshakes run there before a session starts.
+  std::unique_ptr<TlsAcceptor> tls_;
+  // File reading for reloads, which must not block the loop.
+  asio::thread_pool reload_worker_{1};
   asio::signal_set signals_;
   asio::steady_timer sweep_timer_;
   asio::steady_timer drain_timer_;
