@@ -73,8 +73,12 @@ LoadedTlsContext load_tls_context(const TlsFiles& files) {
 
   if (SSL_CTX_use_certificate_chain_file(ctx, files.cert.c_str()) != 1)
     fail("cannot load the certificate", files.cert);
-  if (SSL_CTX_use_PrivateKey_file(ctx, files.key.c_str(), SSL_FILETYPE_PEM) != 1)
+  if (SSL_CTX_use_PrivateKey_file(ctx, files.key.c_str(), SSL_FILETYPE_PEM) != 1) {
+    // OpenSSL checks the pair as it loads the key: say so plainly.
+    if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH)
+      fail("the private key does not match the certificate", files.key);
     fail("cannot load the private key", files.key);
+  }
   if (SSL_CTX_check_private_key(ctx) != 1)
     fail("the private key does not match the certificate", files.key);
 

@@ -88,7 +88,7 @@ TEST_CASE("TLS 1.2 is accepted with a modern cipher", "[tls]") {
 TEST_CASE("a TLS subscriber that stops reading gets everything, in order, when it reads again",
           "[tls]") {
   TestCerts certs;
-  ServerProcess server(tls_server(certs, {"--outbound-limit", "64MiB", "--log-level", "info"}));
+  ServerProcess server(tls_server(certs, {"--outbound-limit", "64MiB"}));
   OpensslClient reader(certs, server.port());
   OpensslClient writer(certs, server.port());
   hello(reader, "reader");
