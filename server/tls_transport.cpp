@@ -334,13 +334,14 @@ WriteStatus TlsTransport::write(std::span<const SharedFrame> frames, WriteCursor
     held_frame_ = nullptr;
   }
   std::string& records = shared_send_buffer();
+  // Once per call, not per record: a successful SSL_write leaves the queue empty.
+  ERR_clear_error();
   while (cursor.frame < frames.size()) {
     records.clear();
     sink_ = &records;
     bool encrypted = true;
     while (records.size() < kSendBytes && cursor.frame < frames.size()) {
       const std::string_view chunk = next_chunk(frames, cursor);
-      ERR_clear_error();
       // The sink takes every record whole, so SSL_write either writes all or fails.
       if (SSL_write(ssl_, chunk.data(), static_cast<int>(chunk.size())) !=
           static_cast<int>(chunk.size())) {
