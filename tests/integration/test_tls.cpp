@@ -171,7 +171,7 @@ TEST_CASE("mutual TLS: only a valid certificate from the client CA gets in", "[t
   CHECK(server.wait_for_log("client /CN=parley test client"));
 }
 
-TEST_CASE("SIGHUP swaps the certificate for new connections; old ones keep working", "[tls]") {
+TEST_CASE("SIGHUP swaps the certificate for new connections while old ones keep working", "[tls]") {
   TestCerts certs;
   certs.copy("server.pem", "live.pem");
   certs.copy("server.key", "live.key");
