@@ -16,6 +16,7 @@ COPY CMakeLists.txt CMakePresets.json ./
 COPY cmake cmake
 COPY protocol protocol
 COPY common common
+COPY web web
 COPY server server
 COPY client client
 COPY tests tests
