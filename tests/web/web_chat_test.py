@@ -47,8 +47,9 @@ class Server:
     """parley-server with its TCP and HTTP listeners on loopback; restartable on the same
     ports."""
 
-    def __init__(self, binary, workdir, extra_args):
+    def __init__(self, binary, workdir, extra_args, label="server"):
         self.binary = binary
+        self.label = label
         self.workdir = workdir
         self.extra_args = extra_args
         self.process = None
@@ -58,7 +59,7 @@ class Server:
 
     async def start(self):
         self.runs += 1
-        self.log_path = os.path.join(self.workdir, f"server-{self.runs}.log")
+        self.log_path = os.path.join(self.workdir, f"{self.label}-{self.runs}.log")
         log = open(self.log_path, "wb")
         self.process = subprocess.Popen(
             [self.binary, "--listen", f"127.0.0.1:{self.tcp_port}",
@@ -225,15 +226,40 @@ def badge_js(key):
 
 async def run(args, workdir):
     server = Server(args.server, workdir, ["--ping-interval", "1s", "--ping-timeout", "5s"])
+    token_server = Server(args.server, workdir, ["--token", "s3cret"], label="server-token")
     await server.start()
+    await token_server.start()
     peers = []
     try:
         async with Browser(args.chromium, log_path=os.path.join(workdir, "chromium.log")) as browser:
             await scenario(args, server, browser, peers)
+            await auth_scenario(token_server, browser)
     finally:
         for peer in peers:
             await peer.close()
         server.kill()
+        token_server.kill()
+
+
+async def auth_scenario(server, browser):
+    """A server with a shared token: the page asks for it before the first attempt, says
+    when it is wrong, and signs in with the right one."""
+    page = await browser.new_page(f"http://127.0.0.1:{server.http_port}/", 1024, 700)
+    await page.wait("!document.getElementById('auth-fields').hidden",
+                    "the page to find out that the server wants credentials")
+    await page.eval("document.getElementById('login-name').value = 'erin';"
+                    "document.getElementById('login-token').value = 'guess';"
+                    "document.getElementById('login-form').requestSubmit(); true")
+    await page.wait("document.getElementById('login-error').textContent.includes('did not accept')",
+                    "a wrong token to be refused")
+    await page.eval("document.getElementById('login-token').value = 's3cret';"
+                    "document.getElementById('login-form').requestSubmit(); true")
+    await page.wait("!document.getElementById('app').hidden && document.body.dataset.conn === 'online'",
+                    "erin to sign in with the token")
+    await join_by_form(page, "vault")
+    await say(page, "inside")
+    await wait_messages(page, "vault", ["erin: inside"], "erin to chat behind the token")
+    assert not page.exceptions, f"the token page threw: {page.exceptions}"
 
 
 async def scenario(args, server, browser, peers):
@@ -251,6 +277,15 @@ async def scenario(args, server, browser, peers):
     bob = await browser.new_page(url, 390, 844, mobile=True)
     await sign_in(alice, "alice")
     await sign_in(bob, "bob")
+
+    # A name in use (names compare case-insensitively) is refused where it was typed.
+    mallory = await browser.new_page(url, 800, 600)
+    await mallory.wait("document.getElementById('login-form') !== null", "the sign-in form")
+    await mallory.eval("document.getElementById('login-name').value = 'ALICE';"
+                       "document.getElementById('login-form').requestSubmit(); true")
+    await mallory.wait("document.getElementById('login-error').textContent.includes('already here')",
+                       "a taken name to be refused")
+    assert await mallory.eval("document.getElementById('app').hidden") is True
 
     # History on join: the three earlier messages, with times, then the divider.
     await join_by_form(alice, ROOM)
@@ -409,7 +444,7 @@ def main():
         traceback.print_exc()
         print(f"web_chat_test: FAILED: {error!r}", file=sys.stderr)
         for name in sorted(os.listdir(workdir)):
-            if name.startswith("server-"):
+            if name.startswith("server"):
                 with open(os.path.join(workdir, name), errors="replace") as f:
                     print(f"--- {name}\n{f.read()[-6000:]}", file=sys.stderr)
         return 1
