@@ -204,6 +204,15 @@ async def say(page, text):
     await page.eval("document.getElementById('composer').requestSubmit(); true")
 
 
+async def say_in_room(page, room, text, line, log):
+    """Says `text` in `room` and waits for the server's echo (shown as `line`), so that the
+    next message, from anyone, is surely published after it."""
+    await say(page, text)
+    last = f"({messages_js(room)}).slice(-1)[0] === {js(line)}"
+    await page.wait(last, f"the echo of {line!r}")
+    log.append(line)
+
+
 async def open_thread(page, key):
     await page.eval(f"document.querySelector('li[data-thread=\"' + {js(key)} + '\"] button').click(); true")
     await page.wait(f"parleyDebug.state().current === {js(key)}", f"thread {key} to open")
@@ -323,10 +332,8 @@ async def scenario(args, server, browser, peers):
         ".map(e => e.textContent).join('|') === 'bob joined|carol joined'")
 
     # Messages both ways between the browsers and the TCP client, /me actions included.
-    await say(alice, "hello bob")
-    log.append("alice: hello bob")
-    await say(bob, "/me waves")
-    log.append("* bob waves")
+    await say_in_room(alice, ROOM, "hello bob", "alice: hello bob", log)
+    await say_in_room(bob, ROOM, "/me waves", "* bob waves", log)
     await carol.wait_for(lambda f: f.get("op") == "msg" and f.get("data") == {"me": "waves"},
                          "carol (TCP) to get bob's action as the terminal client sends it")
     assert (await carol.request({"op": "pub", "topic": ROOM, "data": "hi from the terminal"}))["op"] == "ok"
@@ -339,8 +346,7 @@ async def scenario(args, server, browser, peers):
                          and f.get("data") == "hello bob", "carol to get alice's message")
 
     # Markup is text: shown exactly as typed, nothing parsed, nothing run.
-    await say(bob, MARKUP)
-    log.append(f"bob: {MARKUP}")
+    await say_in_room(bob, ROOM, MARKUP, f"bob: {MARKUP}", log)
     assert (await carol.request({"op": "pub", "topic": ROOM, "data": {"html": "<i>x</i>"}}))["op"] == "ok"
     log.append('carol: {"html":"<i>x</i>"}')
     await wait_messages(alice, ROOM, log, "alice to see the markup as text")
@@ -383,20 +389,25 @@ async def scenario(args, server, browser, peers):
     # A dropped connection: alice's page reconnects by itself and resumes after the last
     # seq it showed; what bob says meanwhile is shown once.
     connections = await alice.eval("parleyDebug.state().connections")
+    before = await alice.eval(f"parleyDebug.state().rooms.find(r => r.topic === {js(ROOM)})")
+    assert before["epoch"] and before["lastSeq"] == 9, f"alice's position in the room: {before}"
     await alice.eval("parleyDebug.dropConnection(); true")
-    await alice.wait("document.body.dataset.conn !== 'online'", "alice's page to notice the drop")
+    # (Under load the page may be back before a poll sees it away: either is fine.)
+    await alice.wait(f"document.body.dataset.conn !== 'online' || parleyDebug.state().connections > {connections}",
+                     "alice's page to notice the drop")
     for n in (1, 2):
-        await say(bob, f"while you were away {n}")
-        log.append(f"bob: while you were away {n}")
+        await say_in_room(bob, ROOM, f"while you were away {n}", f"bob: while you were away {n}", log)
     await alice.wait(f"parleyDebug.state().connections > {connections} && {joined_js(ROOM)}",
                      "alice's page to reconnect and rejoin")
     await wait_messages(alice, ROOM, log, "alice to have every message exactly once after the drop")
+    resume = {"op": "join", "topic": ROOM, "since": before["lastSeq"], "epoch": before["epoch"]}
+    assert any({k: v for k, v in json.loads(f).items() if k != "id"} == resume
+               for f in alice.frames_out), f"alice's page resumed with {resume}"
     await wait_messages(bob, ROOM, log, "bob's view to match")
 
     # A server restart on the same ports: both pages reconnect and resume; the replay in
     # the new run (new epoch) is shown once, nothing before the restart twice.
-    await say(alice, "before the restart")
-    log.append("alice: before the restart")
+    await say_in_room(alice, ROOM, "before the restart", "alice: before the restart", log)
     await wait_messages(bob, ROOM, log, "bob to see the last message before the restart")
     await server.stop()
     for page, who in ((alice, "alice"), (bob, "bob")):
@@ -410,8 +421,7 @@ async def scenario(args, server, browser, peers):
     for page, who in ((alice, "alice"), (bob, "bob")):
         await page.wait(f"document.body.dataset.conn === 'online' && {joined_js(ROOM)}",
                         f"{who}'s page to reconnect after the restart", timeout=30)
-    await say(bob, "we are back")
-    log.append("bob: we are back")
+    await say_in_room(bob, ROOM, "we are back", "bob: we are back", log)
     for page, who in ((alice, "alice"), (bob, "bob")):
         await wait_messages(page, ROOM, log, f"{who} to have every message exactly once after the restart")
     await wait_members(alice, ["alice", "bob", "carol"], "alice to see everyone back")
