@@ -372,6 +372,19 @@ async def scenario(args, server, browser, peers):
     await wait_messages(alice, SIDE, ["carol: side 1", "carol: side 2"], "alice to see the side room")
     await open_thread(alice, f"#{ROOM}")
 
+    # A long history: the first join shows the latest 50; "load earlier messages" pages
+    # back (history before) to the first, in order, each once.
+    archive = [f"carol: old {n}" for n in range(1, 61)]
+    for n in range(1, 61):
+        carol.send({"op": "pub", "topic": "archive", "data": f"old {n}", "id": f"a{n}"})
+    await carol.wait_for(lambda f: f.get("id") == "a60", "carol's 60 messages to be accepted")
+    await join_by_form(alice, "archive")
+    await wait_messages(alice, "archive", archive[10:], "the latest 50 messages of the archive")
+    await alice.eval("document.querySelector('.pane[data-room=\"archive\"] .older').click(); true")
+    await wait_messages(alice, "archive", archive, "every message of the archive after paging back")
+    assert await alice.eval("document.querySelector('.pane[data-room=\"archive\"] .older').hidden") is True
+    await open_thread(alice, f"#{ROOM}")
+
     # Direct messages: carol (TCP) tells alice; alice tells bob from the composer.
     assert (await carol.request({"op": "tell", "to": "alice", "data": "psst <u>alice</u>"}))["op"] == "ok"
     await alice.wait(f"{badge_js('@carol')} === '1'", "alice to get carol's direct message, unread")
