@@ -268,6 +268,10 @@ async def auth_scenario(server, browser):
     await join_by_form(page, "vault")
     await say(page, "inside")
     await wait_messages(page, "vault", ["erin: inside"], "erin to chat behind the token")
+    await page.eval("document.getElementById('sign-out').click(); true")
+    await page.wait("!document.getElementById('login').hidden"
+                    " && document.querySelectorAll('#room-list li, .pane[data-room]').length === 0",
+                    "signing out to forget the rooms")
     assert not page.exceptions, f"the token page threw: {page.exceptions}"
 
 
