@@ -4,11 +4,15 @@
 #include <asio.hpp>
 #include <chrono>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "config.hpp"
 #include "dispatcher.hpp"
+#include "http_server.hpp"
 #include "hub.hpp"
 #include "listener.hpp"
+#include "loop_lag.hpp"
 #include "session.hpp"
 
 namespace parley::server {
@@ -21,6 +25,8 @@ class Server {
   // Starts accepting, the heartbeat sweep and the signal watch.
   void start();
   asio::ip::tcp::endpoint local_endpoint() const { return listener_.local_endpoint(); }
+  // The HTTP listener's address, when it is on.
+  std::optional<asio::ip::tcp::endpoint> http_endpoint() const;
   // Stops accepting, says bye to every session, flushes within the drain timeout, then
   // stops the loop.
   void drain();
@@ -29,6 +35,11 @@ class Server {
 
  private:
   void accept(asio::ip::tcp::socket socket);
+  // Why a new session cannot open for a client at `ip` now; empty when it can.
+  std::string refuse_reason(std::string_view ip) const;
+  std::unique_ptr<HttpServer> make_http_server();
+  void start_session(TransportPtr transport);
+  std::string metrics_text() const;
   void refuse(asio::ip::tcp::socket socket, std::string_view why);
   asio::awaitable<void> linger_refused(asio::ip::tcp::socket socket);
   void start_sweep();
@@ -50,6 +61,8 @@ class Server {
   SessionSettings session_settings_;
   SessionRegistry registry_;
   Listener listener_;
+  LoopLagProbe loop_lag_;
+  std::unique_ptr<HttpServer> http_;  // none with --http-listen off
   asio::signal_set signals_;
   asio::steady_timer sweep_timer_;
   asio::steady_timer drain_timer_;
