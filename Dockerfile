@@ -16,6 +16,7 @@ COPY CMakeLists.txt CMakePresets.json ./
 COPY cmake cmake
 COPY protocol protocol
 COPY common common
+COPY web web
 COPY server server
 COPY client client
 COPY tests tests
@@ -44,11 +45,12 @@ COPY docker/healthcheck.sh /usr/local/bin/parley-healthcheck
 # Every flag of parley-server has a PARLEY_* variable (parley-server --help lists them).
 # Inside a container the server listens on every interface, so a published port reaches it.
 ENV PARLEY_LISTEN=0.0.0.0:7878 \
+    PARLEY_HTTP_LISTEN=0.0.0.0:7880 \
     PARLEY_LOG_LEVEL=info \
     PARLEY_DRAIN_TIMEOUT=5s
 # A numeric user, so that "run as non-root" policies can verify it.
 USER 10001:10001
-EXPOSE 7878
+EXPOSE 7878 7880
 # parley-server is PID 1 and handles SIGTERM itself: it stops listening, sends every client
 # {"op":"bye","reason":"shutdown"}, flushes for at most PARLEY_DRAIN_TIMEOUT and exits 0.
 # Keep the stop timeout (docker stop -t, default 10 s) above the drain timeout.

@@ -38,6 +38,8 @@ std::variant<ServerConfig, int> parse_config(int argc, char** argv) {
   std::string ping_interval = "30s", ping_timeout = "30s", drain_timeout = "5s";
   std::string auth_timeout = "10s", tls_handshake_timeout = "10s";
   std::string token;
+  std::string http_listen = "127.0.0.1:7880";
+  std::string http_header_timeout = "10s";
 
   app.add_option("--listen", listen, "Address to listen on, HOST:PORT (port 0 picks a free one)")
       ->envname("PARLEY_LISTEN")
@@ -124,6 +126,20 @@ std::variant<ServerConfig, int> parse_config(int argc, char** argv) {
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
 
+  app.add_option("--http-listen", http_listen,
+                 "HTTP listener for the web page, /ws, /healthz and /metrics, HOST:PORT or off")
+      ->envname("PARLEY_HTTP_LISTEN")
+      ->capture_default_str();
+  app.add_option("--http-allow-origin", config.http_allow_origins,
+                 "Origin a WebSocket upgrade may come from, e.g. https://chat.example.org "
+                 "(repeatable; default: the HTTP listener's own host)")
+      ->envname("PARLEY_HTTP_ALLOW_ORIGIN")
+      ->delimiter(',');
+  app.add_option("--http-header-timeout", http_header_timeout,
+                 "Time an HTTP client has to send a request head before it is disconnected")
+      ->envname("PARLEY_HTTP_HEADER_TIMEOUT")
+      ->capture_default_str();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -146,6 +162,19 @@ std::variant<ServerConfig, int> parse_config(int argc, char** argv) {
     return refuse("--listen", listen, "IP:PORT (for example 127.0.0.1:7878 or [::1]:7878)");
   config.listen_host = endpoint->first;
   config.listen_port = endpoint->second;
+
+  if (http_listen == "off") {
+    config.http_listen.reset();
+  } else {
+    const auto http_endpoint = parse_listen(http_listen);
+    if (!http_endpoint)
+      return refuse("--http-listen", http_listen, "IP:PORT or off (for example 127.0.0.1:7880)");
+    config.http_listen = *http_endpoint;
+  }
+  for (const std::string& origin : config.http_allow_origins) {
+    if (!origin.starts_with("http://") && !origin.starts_with("https://"))
+      return refuse("--http-allow-origin", origin, "an origin like https://host[:port]");
+  }
 
   struct SizeFlag {
     const char* flag;
@@ -173,7 +202,8 @@ std::variant<ServerConfig, int> parse_config(int argc, char** argv) {
         DurationFlag{"--drain-timeout", drain_timeout, config.drain_timeout},
         DurationFlag{"--auth-timeout", auth_timeout, config.auth_timeout},
         DurationFlag{"--tls-handshake-timeout", tls_handshake_timeout,
-                     config.tls_handshake_timeout}}) {
+                     config.tls_handshake_timeout},
+        DurationFlag{"--http-header-timeout", http_header_timeout, config.http_header_timeout}}) {
     const auto duration = parse_duration(f.text);
     if (!duration || duration->count() <= 0)
       return refuse(f.flag, f.text, "a positive duration (250ms, 30s, 2m)");

@@ -5,7 +5,9 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <utility>
 #include <variant>
+#include <vector>
 
 namespace parley::server {
 
@@ -36,6 +38,12 @@ struct ServerConfig {
   Duration tls_handshake_timeout = std::chrono::seconds(10);
   std::string log_level = "info";
   std::string log_format = "text";
+  // The HTTP listener (web page, /ws, /healthz, /metrics); none when `off`.
+  std::optional<std::pair<std::string, unsigned short>> http_listen =
+      std::pair<std::string, unsigned short>{"127.0.0.1", 7880};
+  // Origins a WebSocket upgrade may come from; empty = the HTTP listener's own host.
+  std::vector<std::string> http_allow_origins;
+  Duration http_header_timeout = std::chrono::seconds(10);  // to send a request head
 };
 
 // Parses argv. Either a config, or the exit code to leave with (0 after --help/--version,

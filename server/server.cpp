@@ -9,8 +9,10 @@
 
 #include "parley/protocol/frames.hpp"
 #include "spawn.hpp"
+#include "metrics.hpp"
 #include "stream_transport.hpp"
 #include "tls_transport.hpp"
+#include "ws_transport.hpp"
 
 namespace parley::server {
 namespace {
@@ -22,6 +24,9 @@ using std::chrono::milliseconds;
 asio::ip::tcp::endpoint make_endpoint(const ServerConfig& config) {
   return {asio::ip::make_address(config.listen_host), config.listen_port};
 }
+
+// How often the event-loop lag is sampled: often enough for a p99 under a benchmark.
+constexpr auto kLoopLagPeriod = milliseconds(20);
 
 // Fine enough for short test intervals, coarse enough to cost nothing with 10k sessions.
 milliseconds sweep_period(const ServerConfig& config) {
@@ -69,6 +74,8 @@ Server::Server(asio::io_context& io, const ServerConfig& config)
                         .auth_timeout = config.token ? config.auth_timeout : Duration(0)},
       listener_(io, make_endpoint(config),
                 [this](asio::ip::tcp::socket socket) { accept(std::move(socket)); }),
+      loop_lag_(io, kLoopLagPeriod),
+      http_(make_http_server()),
       signals_(io),
       sweep_timer_(io),
       drain_timer_(io) {
@@ -83,12 +90,41 @@ Server::Server(asio::io_context& io, const ServerConfig& config)
   }
 }
 
+std::unique_ptr<HttpServer> Server::make_http_server() {
+  if (!config_.http_listen) return nullptr;
+  HttpSettings settings{.allowed_origins = config_.http_allow_origins,
+                        .header_timeout = config_.http_header_timeout,
+                        .linger_time = session_settings_.linger_time,
+                        .max_connections = config_.max_connections,
+                        .max_frame = config_.max_frame};
+  HttpHooks hooks{
+      .healthy = [this] { return !draining_; },
+      .metrics = [this] { return metrics_text(); },
+      .refuse_session = [this](std::string_view ip) { return refuse_reason(ip); },
+      .start_session = [this](TransportPtr transport) { start_session(std::move(transport)); }};
+  const asio::ip::tcp::endpoint endpoint{asio::ip::make_address(config_.http_listen->first),
+                                         config_.http_listen->second};
+  return std::make_unique<HttpServer>(io_, endpoint, std::move(settings), std::move(hooks));
+}
+
+std::optional<asio::ip::tcp::endpoint> Server::http_endpoint() const {
+  if (!http_) return std::nullopt;
+  return http_->local_endpoint();
+}
+
 void Server::start() {
   listener_.start();
   start_sweep();
   watch_signals();
+  loop_lag_.start();
   const auto endpoint = local_endpoint();
   spdlog::info("listening on {}:{}", endpoint.address().to_string(), endpoint.port());
+  if (http_) {
+    http_->start();
+    const auto http = http_->local_endpoint();
+    spdlog::info("HTTP on {}:{} (/, /ws, /healthz, /metrics)", http.address().to_string(),
+                 http.port());
+  }
   spdlog::info(
       "limits: max_frame={} max_subs={} max_connections={} outbound_limit={} rate={}/s burst={} "
       "history={} history_bytes={} ping={}ms/{}ms auth={}",
@@ -100,12 +136,45 @@ void Server::start() {
                config_.token ? config_.auth_timeout.count() : std::chrono::milliseconds::rep{0});
 }
 
+std::string Server::refuse_reason(std::string_view ip) const {
+  if (registry_.size() >= config_.max_connections) return "the server is at its connection limit";
+  if (config_.max_connections_per_ip != 0 &&
+      registry_.count_from(ip) >= config_.max_connections_per_ip) {
+    return "too many connections from your address";
+  }
+  return {};
+}
+
+std::string Server::metrics_text() const {
+  const std::uint64_t ws = TcpWsTransport::open_count();
+  const std::uint64_t sessions = registry_.size();
+  return render_metrics(MetricsSnapshot{
+      .hub = &hub_.counters(),
+      .dispatch = &dispatcher_.counters(),
+      .loop_lag = &loop_lag_.histogram(),
+      .tcp_connections = sessions > ws ? sessions - ws : 0,
+      .ws_connections = ws,
+      .http_connections = http_ ? http_->open_connections() : 0,
+      .http_requests = http_ ? http_->requests() : 0,
+      .frames_in = registry_.frames_in,
+      .frames_out = registry_.frames_out,
+      .subscriptions = hub_.subscription_count(),
+      .topics = hub_.topic_count(),
+      .history_bytes = hub_.topic_store().bytes(),
+      .uptime_seconds = static_cast<std::uint64_t>(
+          std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now() -
+                                                           started_)
+              .count()),
+      .draining = draining_});
+}
+
 void Server::accept(asio::ip::tcp::socket socket) {
   if (draining_) return;
   // Connections still in their TLS handshake hold slots too.
   const std::size_t handshaking = tls_ ? tls_->pending() : 0;
   if (registry_.size() + handshaking >= config_.max_connections) {
     spdlog::warn("refused a connection: {} open, the limit", registry_.size() + handshaking);
+    dispatcher_.counters().count_error(protocol::ErrorCode::server_full);
     refuse(std::move(socket), "the server is at its connection limit");
     return;
   }
@@ -288,6 +357,8 @@ void Server::drain() {
 void Server::finish() {
   if (finished_) return;
   finished_ = true;
+  if (http_) http_->close();
+  loop_lag_.stop();
   signals_.cancel();
   sweep_timer_.cancel();
   drain_timer_.cancel();

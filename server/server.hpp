@@ -6,11 +6,15 @@
 #include <functional>
 #include <memory>
 #include <vector>
+#include <optional>
+#include <string>
 
 #include "config.hpp"
 #include "dispatcher.hpp"
+#include "http_server.hpp"
 #include "hub.hpp"
 #include "listener.hpp"
+#include "loop_lag.hpp"
 #include "session.hpp"
 #include "tls_acceptor.hpp"
 
@@ -24,6 +28,8 @@ class Server {
   // Starts accepting, the heartbeat sweep and the signal watch.
   void start();
   asio::ip::tcp::endpoint local_endpoint() const { return listener_.local_endpoint(); }
+  // The HTTP listener's address, when it is on.
+  std::optional<asio::ip::tcp::endpoint> http_endpoint() const;
   // Stops accepting, says bye to every session, flushes within the drain timeout, then
   // stops the loop.
   void drain();
@@ -32,6 +38,11 @@ class Server {
 
  private:
   void accept(asio::ip::tcp::socket socket);
+  // Why a new session cannot open for a client at `ip` now; empty when it can.
+  std::string refuse_reason(std::string_view ip) const;
+  std::unique_ptr<HttpServer> make_http_server();
+  void start_session(TransportPtr transport);
+  std::string metrics_text() const;
   void refuse(asio::ip::tcp::socket socket, std::string_view why);
   asio::awaitable<void> linger_refused(asio::ip::tcp::socket socket);
   void start_sweep();
@@ -44,7 +55,6 @@ class Server {
   // loop and applies the result on it.
   std::vector<std::function<void()>> reload_steps();
   void reload_tls();
-  void start_session(TransportPtr transport);
   void finish();
 
   // Refused connections linger like closing sessions, but only this many at once.
@@ -62,6 +72,8 @@ class Server {
   std::unique_ptr<TlsAcceptor> tls_;
   // File reading for reloads, which must not block the loop.
   asio::thread_pool reload_worker_{1};
+  LoopLagProbe loop_lag_;
+  std::unique_ptr<HttpServer> http_;  // none with --http-listen off
   asio::signal_set signals_;
   asio::steady_timer sweep_timer_;
   asio::steady_timer drain_timer_;

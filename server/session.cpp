@@ -63,6 +63,7 @@ CloseRule rule_for(CloseReason reason) {
   switch (reason) {
     case CloseReason::requested:  // the dispatcher queued the last frames (bye, error + bye)
     case CloseReason::peer_closed:
+    case CloseReason::protocol_error:  // the transport's close (a WebSocket status) says why
       return {.announce = true, .flush = true, .drop_backlog = false, .error = nullopt, .bye = ""};
     case CloseReason::frame_too_large:
       return {.announce = true,
@@ -122,6 +123,8 @@ std::string_view to_string(CloseReason reason) noexcept {
       return "connection broken";
     case CloseReason::frame_too_large:
       return "frame too large";
+    case CloseReason::protocol_error:
+      return "transport protocol error";
     case CloseReason::slow_consumer:
       return "slow consumer";
     case CloseReason::timeout:
@@ -241,6 +244,15 @@ asio::awaitable<void> Session::read_loop() {
         on_input_end();
         break;
       }
+      // A framing transport's verdicts on its input (see transport.hpp).
+      if (ec == std::errc::message_size) {
+        close(CloseReason::frame_too_large);
+        break;
+      }
+      if (ec == std::errc::protocol_error) {
+        close(CloseReason::protocol_error);
+        break;
+      }
       if (ec) {
         spdlog::debug("session {} read failed: {}", id(), ec.message());
         close(CloseReason::broken);
@@ -276,6 +288,7 @@ void Session::begin_slice() {
 }
 
 FrameAction Session::on_frame(std::string_view frame) {
+  ++registry_.frames_in;
   last_activity_ = slice_.now;
   ping_outstanding_ = false;
   if (dispatcher_.handle(state_, *this, frame, slice_.now, slice_.wall_ms) == Disposition::close) {
@@ -399,7 +412,9 @@ WriteStatus Session::pump() {
       batch_replies_.swap(queue_replies_);
     }
     WriteProgress progress;
+    const std::size_t first = cursor_.frame;
     const WriteStatus status = transport_->write(batch_, cursor_, progress);
+    registry_.frames_out += cursor_.frame - first;
     hub_.counters().bytes_out += progress.wire_bytes;
     unsent_bytes_ -= std::min(unsent_bytes_, progress.frame_bytes);
     if (next_batch_reply_ < batch_replies_.size()) replies_sent();
@@ -480,6 +495,7 @@ void Session::close(CloseReason reason) {
   if (rule.drop_backlog) drop_backlog();
   // The last words go out past the outbound limit: they are what the client needs most.
   if (rule.error) {
+    dispatcher_.counters().count_error(*rule.error);
     queue_reply(make_frame(
         protocol::build_error(std::nullopt, *rule.error, error_message(*rule.error, settings_))));
   }

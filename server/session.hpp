@@ -50,6 +50,7 @@ enum class CloseReason {
   peer_closed,      // the client closed its side: what it sent before is still answered
   broken,           // reading or writing failed: nothing more can be sent
   frame_too_large,  // a line passed max_frame
+  protocol_error,   // the transport's framing was broken (a bad WebSocket frame)
   slow_consumer,    // events piled up past the outbound limit
   timeout,          // no answer to the heartbeat
   auth_timeout,     // auth is on and no hello succeeded in time
@@ -206,6 +207,10 @@ class SessionRegistry {
       if (sessions_.contains(s)) visit(*s);
     }
   }
+  // Frames read and written by every session, for /metrics: plain counters on the loop.
+  std::uint64_t frames_in = 0;
+  std::uint64_t frames_out = 0;
+
   // Called once each time the registry becomes empty.
   void on_empty(std::function<void()> callback) { on_empty_ = std::move(callback); }
 

@@ -25,6 +25,7 @@ void Dispatcher::reply(Call& call, std::string frame) {
 }
 
 void Dispatcher::fail(Call& call, ErrorCode code, std::string_view message) {
+  counters_.count_error(code);
   reply(call, protocol::build_error(call.id, code, message));
 }
 
@@ -53,6 +54,7 @@ bool Dispatcher::within_rate(Call& call, bool allowed) {
 Disposition Dispatcher::handle(SessionState& state, Peer& self, std::string_view frame,
                                Clock::time_point now, std::int64_t wall_ms) {
   protocol::Decoded decoded = protocol::decode_request(frame);
+  if (decoded.op) ++counters_.requests[static_cast<std::size_t>(*decoded.op)];
   if (decoded.op == Op::pong) return Disposition::keep_open;  // never answered, changes nothing
   Call call{state, self, std::nullopt, now, wall_ms};
   if (decoded.id) call.id = *decoded.id;
@@ -97,6 +99,7 @@ Disposition Dispatcher::authenticate(Call& call, const protocol::Hello& hello) {
     return Disposition::keep_open;
   }
   if (!throttled) auth_throttle_.record_failure(address, call.now);
+  ++counters_.auth_failures;
   if (options_.on_auth_failure) {
     std::optional<std::string_view> name;
     if (hello.name) name = *hello.name;

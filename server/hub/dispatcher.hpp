@@ -1,12 +1,14 @@
 #pragma once
 // Turns one client frame into hub calls and a reply, in the protocol's fault order.
 // No I/O: replies go to the requesting session's Peer::reply, events through the hub.
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 
 #include "auth_throttle.hpp"
 #include "hub.hpp"
@@ -52,6 +54,19 @@ struct SessionState {
 
 enum class Disposition { keep_open, close };
 
+// What the dispatcher has seen, for /metrics: plain counters bumped on the loop.
+struct DispatchCounters {
+  static constexpr std::size_t kOps = std::variant_size_v<protocol::Request>;
+  static constexpr std::size_t kErrorCodes =
+      static_cast<std::size_t>(protocol::ErrorCode::server_full) + 1;
+  std::array<std::uint64_t, kOps> requests{};       // decoded requests, by protocol::Op
+  std::array<std::uint64_t, kErrorCodes> errors{};  // error frames sent, by protocol::ErrorCode
+  std::uint64_t auth_failures = 0;                  // hellos refused with auth_failed
+  void count_error(protocol::ErrorCode code) noexcept {
+    ++errors[static_cast<std::size_t>(code)];
+  }
+};
+
 class Dispatcher {
  public:
   using Clock = RateLimiter::Clock;
@@ -64,6 +79,8 @@ class Dispatcher {
                      std::int64_t wall_ms);
 
   const DispatchOptions& options() const noexcept { return options_; }
+  DispatchCounters& counters() noexcept { return counters_; }
+  const DispatchCounters& counters() const noexcept { return counters_; }
 
  private:
   struct Call;
@@ -97,6 +114,7 @@ class Dispatcher {
   DispatchOptions options_;
   std::chrono::system_clock::time_point started_;
   AuthThrottle auth_throttle_;
+  DispatchCounters counters_;
 };
 
 }  // namespace parley::server

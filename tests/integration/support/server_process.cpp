@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <dirent.h>
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -64,7 +65,11 @@ std::string ServerProcess::binary() {
 }
 
 ServerProcess::ServerProcess(LaunchOptions options) {
+  // No HTTP listener unless a test asks for one: parallel servers would share its port.
   std::vector<std::string> argv{binary(), "--listen", "127.0.0.1:0"};
+  const bool http_asked =
+      std::find(options.args.begin(), options.args.end(), "--http-listen") != options.args.end();
+  if (!http_asked) argv.insert(argv.end(), {"--http-listen", "off"});
   for (auto& a : options.args) argv.push_back(a);
   pid_ = spawn(argv, options.env, options.max_open_files, log_fd_);
   log_reader_ = std::thread([this] { read_log(); });
