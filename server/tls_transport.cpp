@@ -193,7 +193,10 @@ asio::awaitable<std::error_code> TlsTransport::handshake(std::string& reason) {
         }
       }
     }
-    if (error == SSL_ERROR_NONE) co_return std::error_code();
+    if (error == SSL_ERROR_NONE) {
+      release_handshake_buffers();
+      co_return std::error_code();
+    }
     std::error_code ec;
     if (pull(ec) > 0) continue;
     if (ec) {
@@ -205,6 +208,19 @@ asio::awaitable<std::error_code> TlsTransport::handshake(std::string& reason) {
     if (wait_ec) {
       reason = wait_ec == asio::error::operation_aborted ? "timed out" : wait_ec.message();
       co_return wait_ec;
+    }
+  }
+}
+
+void TlsTransport::release_handshake_buffers() {
+  // The handshake's flights grew both buffers; an idle connection should not keep them.
+  std::string().swap(pending_);
+  pending_offset_ = 0;
+  if (BIO_ctrl_pending(in_) == 0) {
+    if (BIO* fresh = BIO_new(BIO_s_mem())) {
+      BIO_set_mem_eof_return(fresh, -1);
+      SSL_set0_rbio(ssl_, fresh);  // frees the old one
+      in_ = fresh;
     }
   }
 }

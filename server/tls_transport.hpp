@@ -62,6 +62,7 @@ class TlsTransport final : public Transport {
   // Moves ciphertext from the socket into OpenSSL: bytes read, 0 at would_block; sets
   // `ec` to eof or a failure.
   std::size_t pull(std::error_code& ec);
+  void release_handshake_buffers();
   // After a write() that encrypted everything but could not send it all.
   void hold_back(std::span<const SharedFrame> frames, WriteCursor& cursor, WriteProgress& progress);
 

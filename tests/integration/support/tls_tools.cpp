@@ -24,9 +24,9 @@ void close_fd(int& fd) {
 }  // namespace
 
 TestCerts::TestCerts() {
-  const char* tmp = std::getenv("TMPDIR");
+  // TMPDIR when set, else the system's temporary directory.
   std::string pattern =
-      std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/parley-tls-test-XXXXXX";
+      (std::filesystem::temp_directory_path() / "parley-tls-test-XXXXXX").string();
   if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
   dir_ = pattern;
   const auto [code, output] =
