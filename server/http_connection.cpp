@@ -63,7 +63,9 @@ HttpConnection::HttpConnection(asio::ip::tcp::socket socket, std::shared_ptr<Htt
   ++context_->open_connections;
 }
 
-HttpConnection::~HttpConnection() { --context_->open_connections; }
+HttpConnection::~HttpConnection() {
+  --context_->open_connections;
+}
 
 void HttpConnection::start(const std::shared_ptr<HttpConnection>& connection) {
   spawn_logged(connection->socket_.get_executor(), connection->serve(),
@@ -134,9 +136,9 @@ asio::awaitable<void> HttpConnection::serve() {
       deadline_.cancel();
       upgraded_ = true;
       spdlog::debug("HTTP connection from {} upgraded to WebSocket", peer_ip_);
-      context_->hooks.start_session(std::make_unique<TcpWsTransport>(
-          SocketStream<asio::ip::tcp::socket>(std::move(socket_)), context_->settings.max_frame,
-          std::move(leftover_)));
+      context_->hooks.start_session(
+          std::make_unique<TcpWsTransport>(SocketStream<asio::ip::tcp::socket>(std::move(socket_)),
+                                           context_->settings.max_frame, std::move(leftover_)));
       co_return;
     }
     if (reply.close) {
@@ -175,9 +177,9 @@ HttpConnection::Answer HttpConnection::answer(const HttpRequest& request) {
     if (!keep) headers.push_back({"Connection", "close"});
     reply.response = protocol::build_http_response(200, "OK", headers, web_page());
   } else if (path == "/healthz") {
-    reply.response = context_->hooks.healthy()
-                         ? plain(200, "OK", "ok\n", keep ? none : connection)
-                         : plain(503, "Service Unavailable", "draining\n", keep ? none : connection);
+    reply.response = context_->hooks.healthy() ? plain(200, "OK", "ok\n", keep ? none : connection)
+                                               : plain(503, "Service Unavailable", "draining\n",
+                                                       keep ? none : connection);
   } else {
     std::vector<HttpHeader> headers{{"Content-Type", "text/plain; version=0.0.4; charset=utf-8"},
                                     {"Cache-Control", "no-store"}};

@@ -17,8 +17,11 @@ std::vector<std::string> own_origins(const asio::ip::tcp::endpoint& endpoint) {
   if (address.is_loopback()) hosts.emplace_back("localhost");
   std::vector<std::string> origins;
   for (const auto& host : hosts) {
-    origins.push_back("http://" + host + ":" + port);
-    origins.push_back("https://" + host + ":" + port);
+    std::string authority = host;
+    authority += ':';
+    authority += port;
+    origins.push_back("http://" + authority);
+    origins.push_back("https://" + authority);
   }
   return origins;
 }

@@ -50,14 +50,11 @@ std::string render_metrics(const MetricsSnapshot& s) {
         s.hub->sessions_total);
   w.one("parley_frames_received_total", "counter", "Protocol frames (requests) received.",
         s.frames_in);
-  w.one("parley_frames_sent_total", "counter", "Protocol frames written to clients.",
-        s.frames_out);
+  w.one("parley_frames_sent_total", "counter", "Protocol frames written to clients.", s.frames_out);
   w.one("parley_messages_received_total", "counter", "Messages published (pub and tell).",
         s.hub->msgs_in);
-  w.one("parley_deliveries_total", "counter", "Messages delivered to recipients.",
-        s.hub->msgs_out);
-  w.one("parley_received_bytes_total", "counter", "Bytes received from clients.",
-        s.hub->bytes_in);
+  w.one("parley_deliveries_total", "counter", "Messages delivered to recipients.", s.hub->msgs_out);
+  w.one("parley_received_bytes_total", "counter", "Bytes received from clients.", s.hub->bytes_in);
   w.one("parley_sent_bytes_total", "counter", "Bytes sent to clients, framing included.",
         s.hub->bytes_out);
   w.one("parley_slow_consumers_total", "counter", "Sessions cut off as slow consumers.",

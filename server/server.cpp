@@ -7,9 +7,9 @@
 #include <asio/experimental/as_tuple.hpp>
 #include <csignal>
 
+#include "metrics.hpp"
 #include "parley/protocol/frames.hpp"
 #include "spawn.hpp"
-#include "metrics.hpp"
 #include "stream_transport.hpp"
 #include "tls_transport.hpp"
 #include "ws_transport.hpp"
@@ -161,10 +161,9 @@ std::string Server::metrics_text() const {
       .subscriptions = hub_.subscription_count(),
       .topics = hub_.topic_count(),
       .history_bytes = hub_.topic_store().bytes(),
-      .uptime_seconds = static_cast<std::uint64_t>(
-          std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now() -
-                                                           started_)
-              .count()),
+      .uptime_seconds = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                                       std::chrono::system_clock::now() - started_)
+                                                       .count()),
       .draining = draining_});
 }
 

@@ -80,8 +80,8 @@ class WsTransport final : public Transport {
   bool mid_message_ = false;  // the last write stopped inside a message
   std::uint16_t close_code_ = protocol::ws_close::normal;
   bool close_queued_ = false;
-  bool input_over_ = false;  // a close or an error came: later input is only discarded
-  bool broken_ = false;      // a control frame could not be written: the stream failed
+  bool input_over_ = false;        // a close or an error came: later input is only discarded
+  bool broken_ = false;            // a control frame could not be written: the stream failed
   bool shutdown_pending_ = false;  // the close frame waits for room, then output ends
 };
 

@@ -62,9 +62,7 @@ struct DispatchCounters {
   std::array<std::uint64_t, kOps> requests{};       // decoded requests, by protocol::Op
   std::array<std::uint64_t, kErrorCodes> errors{};  // error frames sent, by protocol::ErrorCode
   std::uint64_t auth_failures = 0;                  // hellos refused with auth_failed
-  void count_error(protocol::ErrorCode code) noexcept {
-    ++errors[static_cast<std::size_t>(code)];
-  }
+  void count_error(protocol::ErrorCode code) noexcept { ++errors[static_cast<std::size_t>(code)]; }
 };
 
 class Dispatcher {
