@@ -43,6 +43,8 @@ std::string render_metrics(const MetricsSnapshot& s) {
   w.family("parley_connections", "gauge", "Open protocol sessions by transport.");
   w.sample("parley_connections", s.tcp_connections, "transport=\"tcp\"");
   w.sample("parley_connections", s.ws_connections, "transport=\"websocket\"");
+  w.sample("parley_connections", s.tls_connections, "transport=\"tls\"");
+  w.sample("parley_connections", s.wss_connections, "transport=\"wss\"");
   w.one("parley_http_connections", "gauge", "Open HTTP connections not upgraded to WebSocket.",
         s.http_connections);
   w.one("parley_http_requests_total", "counter", "HTTP requests answered.", s.http_requests);
@@ -50,14 +52,11 @@ std::string render_metrics(const MetricsSnapshot& s) {
         s.hub->sessions_total);
   w.one("parley_frames_received_total", "counter", "Protocol frames (requests) received.",
         s.frames_in);
-  w.one("parley_frames_sent_total", "counter", "Protocol frames written to clients.",
-        s.frames_out);
+  w.one("parley_frames_sent_total", "counter", "Protocol frames written to clients.", s.frames_out);
   w.one("parley_messages_received_total", "counter", "Messages published (pub and tell).",
         s.hub->msgs_in);
-  w.one("parley_deliveries_total", "counter", "Messages delivered to recipients.",
-        s.hub->msgs_out);
-  w.one("parley_received_bytes_total", "counter", "Bytes received from clients.",
-        s.hub->bytes_in);
+  w.one("parley_deliveries_total", "counter", "Messages delivered to recipients.", s.hub->msgs_out);
+  w.one("parley_received_bytes_total", "counter", "Bytes received from clients.", s.hub->bytes_in);
   w.one("parley_sent_bytes_total", "counter", "Bytes sent to clients, framing included.",
         s.hub->bytes_out);
   w.one("parley_slow_consumers_total", "counter", "Sessions cut off as slow consumers.",

@@ -69,7 +69,8 @@ WsTransport<Stream>::WsTransport(Stream stream, std::size_t max_frame, std::stri
 
 template <class Stream>
 asio::awaitable<std::error_code> WsTransport<Stream>::wait_readable() {
-  if (pending_from_ < pending_in_.size() || deferred_ || !initial_.empty()) co_return std::error_code{};
+  if (pending_from_ < pending_in_.size() || deferred_ || !initial_.empty())
+    co_return std::error_code{};
   co_return co_await stream_.wait_readable();
 }
 
@@ -165,8 +166,8 @@ std::size_t WsTransport<Stream>::decode(std::string_view wire, std::span<char> o
         input_over_ = true;
         return used;
       case Kind::error:
-        spdlog::debug("websocket from {}: {} (close {})", stream_.remote_address(),
-                      event->payload, event->code);
+        spdlog::debug("websocket from {}: {} (close {})", stream_.remote_address(), event->payload,
+                      event->code);
         close_code_ = event->code;
         deferred_ = std::make_error_code(event->code == protocol::ws_close::message_too_big
                                              ? std::errc::message_size
@@ -289,5 +290,6 @@ void WsTransport<Stream>::shutdown_send() {
 
 template class WsTransport<SocketStream<asio::ip::tcp::socket>>;
 template class WsTransport<SocketStream<asio::local::stream_protocol::socket>>;
+template class WsTransport<TlsStream>;
 
 }  // namespace parley::server

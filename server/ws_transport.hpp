@@ -24,6 +24,7 @@
 
 #include "byte_stream.hpp"
 #include "parley/protocol/websocket.hpp"
+#include "tls_stream.hpp"
 #include "transport.hpp"
 
 namespace parley::server {
@@ -80,15 +81,17 @@ class WsTransport final : public Transport {
   bool mid_message_ = false;  // the last write stopped inside a message
   std::uint16_t close_code_ = protocol::ws_close::normal;
   bool close_queued_ = false;
-  bool input_over_ = false;  // a close or an error came: later input is only discarded
-  bool broken_ = false;      // a control frame could not be written: the stream failed
+  bool input_over_ = false;        // a close or an error came: later input is only discarded
+  bool broken_ = false;            // a control frame could not be written: the stream failed
   bool shutdown_pending_ = false;  // the close frame waits for room, then output ends
 };
 
 using TcpWsTransport = WsTransport<SocketStream<asio::ip::tcp::socket>>;
 using LocalWsTransport = WsTransport<SocketStream<asio::local::stream_protocol::socket>>;
+using WssTransport = WsTransport<TlsStream>;  // wss: WebSocket over TLS
 
 extern template class WsTransport<SocketStream<asio::ip::tcp::socket>>;
 extern template class WsTransport<SocketStream<asio::local::stream_protocol::socket>>;
+extern template class WsTransport<TlsStream>;
 
 }  // namespace parley::server
