@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <array>
-#include <asio/experimental/as_tuple.hpp>
 
 #include "byte_stream.hpp"
 #include "spawn.hpp"
@@ -13,8 +12,6 @@
 namespace parley::server {
 namespace {
 
-using asio::use_awaitable;
-using asio::experimental::as_tuple;
 using protocol::HttpHeader;
 using protocol::HttpParse;
 using protocol::HttpRequest;
@@ -55,42 +52,60 @@ bool has_body(const HttpRequest& request) {
 
 }  // namespace
 
-HttpConnection::HttpConnection(asio::ip::tcp::socket socket, std::shared_ptr<HttpContext> context)
-    : socket_(std::move(socket)), context_(std::move(context)), deadline_(socket_.get_executor()) {
-  std::error_code ec;
-  const auto remote = socket_.remote_endpoint(ec);
-  peer_ip_ = ec ? "?" : remote.address().to_string();
+template <class Stream>
+HttpConnection<Stream>::HttpConnection(Stream stream, std::string peer_ip,
+                                       std::shared_ptr<HttpContext> context)
+    : stream_(std::move(stream)),
+      context_(std::move(context)),
+      deadline_(stream_.get_executor()),
+      peer_ip_(std::move(peer_ip)) {
   ++context_->open_connections;
 }
 
-HttpConnection::~HttpConnection() {
+template <class Stream>
+HttpConnection<Stream>::~HttpConnection() {
   --context_->open_connections;
 }
 
-void HttpConnection::start(const std::shared_ptr<HttpConnection>& connection) {
-  spawn_logged(connection->socket_.get_executor(), connection->serve(),
+template <class Stream>
+void HttpConnection<Stream>::start(const std::shared_ptr<HttpConnection>& connection) {
+  spawn_logged(connection->stream_.get_executor(), connection->serve(),
                "HTTP connection from " + connection->peer_ip_, [connection](bool) {
                  connection->deadline_.cancel();
-                 if (!connection->upgraded_) {
-                   std::error_code ignored;
-                   connection->socket_.close(ignored);
-                 }
+                 if (!connection->upgraded_) connection->stream_.close();
                });
 }
 
-void HttpConnection::arm_deadline(std::chrono::milliseconds after) {
+template <class Stream>
+void HttpConnection<Stream>::arm_deadline(std::chrono::milliseconds after) {
   deadline_.expires_after(after);
-  deadline_.async_wait([weak = weak_from_this()](const std::error_code& ec) {
+  deadline_.async_wait([weak = this->weak_from_this()](const std::error_code& ec) {
     if (ec) return;  // re-armed or cancelled
     const auto self = weak.lock();
     if (!self || self->upgraded_) return;
     spdlog::debug("HTTP connection from {} timed out", self->peer_ip_);
-    std::error_code ignored;
-    self->socket_.close(ignored);  // the coroutine's pending read or write ends with an error
+    self->stream_.close();  // the coroutine's pending wait ends with an error
   });
 }
 
-asio::awaitable<void> HttpConnection::serve() {
+template <class Stream>
+asio::awaitable<std::size_t> HttpConnection<Stream>::receive(std::span<char> buffer,
+                                                             std::error_code& ec) {
+  while (true) {
+    const std::size_t n = stream_.read_some(buffer, ec);
+    if (!ec) co_return n;
+    if (ec != asio::error::would_block && ec != asio::error::try_again) co_return 0;
+    if (!stream_.is_open()) {
+      ec = asio::error::operation_aborted;
+      co_return 0;
+    }
+    ec = co_await stream_.wait_readable();
+    if (ec) co_return 0;
+  }
+}
+
+template <class Stream>
+asio::awaitable<void> HttpConnection<Stream>::serve() {
   std::array<char, kReadChunk> chunk;
   while (true) {
     // One deadline for the whole head: a client trickling bytes does not extend it.
@@ -106,8 +121,9 @@ asio::awaitable<void> HttpConnection::serve() {
         if (status == HttpParse::complete) leftover_ = input.substr(result.used);
         if (status != HttpParse::need_more) break;
       }
-      auto [ec, n] = co_await socket_.async_read_some(asio::buffer(chunk), as_tuple(use_awaitable));
-      if (ec) co_return;  // the client left, or the deadline closed the socket
+      std::error_code ec;
+      const std::size_t n = co_await receive(chunk, ec);
+      if (ec) co_return;  // the client left, or the deadline closed the connection
       input.assign(chunk.data(), n);
     }
     ++context_->requests;
@@ -136,9 +152,8 @@ asio::awaitable<void> HttpConnection::serve() {
       deadline_.cancel();
       upgraded_ = true;
       spdlog::debug("HTTP connection from {} upgraded to WebSocket", peer_ip_);
-      context_->hooks.start_session(
-          std::make_unique<TcpWsTransport>(SocketStream<asio::ip::tcp::socket>(std::move(socket_)),
-                                           context_->settings.max_frame, std::move(leftover_)));
+      context_->hooks.start_session(std::make_unique<WsTransport<Stream>>(
+          std::move(stream_), context_->settings.max_frame, std::move(leftover_)));
       co_return;
     }
     if (reply.close) {
@@ -148,7 +163,8 @@ asio::awaitable<void> HttpConnection::serve() {
   }
 }
 
-HttpConnection::Answer HttpConnection::answer(const HttpRequest& request) {
+template <class Stream>
+typename HttpConnection<Stream>::Answer HttpConnection<Stream>::answer(const HttpRequest& request) {
   const std::string_view target = request.target;
   const std::string_view path = target.substr(0, target.find('?'));
   if (path == "/ws") return upgrade(request);
@@ -190,7 +206,9 @@ HttpConnection::Answer HttpConnection::answer(const HttpRequest& request) {
   return reply;
 }
 
-HttpConnection::Answer HttpConnection::upgrade(const HttpRequest& request) {
+template <class Stream>
+typename HttpConnection<Stream>::Answer HttpConnection<Stream>::upgrade(
+    const HttpRequest& request) {
   std::vector<std::string> same_origin;
   std::span<const std::string> allowed = context_->settings.allowed_origins;
   if (allowed.empty()) {
@@ -220,24 +238,36 @@ HttpConnection::Answer HttpConnection::upgrade(const HttpRequest& request) {
   return {std::move(checked.response), false, true};
 }
 
-asio::awaitable<bool> HttpConnection::send(const std::string& bytes) {
-  auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(bytes), as_tuple(use_awaitable));
-  co_return !ec;
+template <class Stream>
+asio::awaitable<bool> HttpConnection<Stream>::send(const std::string& bytes) {
+  std::size_t sent = 0;
+  while (sent < bytes.size()) {
+    // iovec is not const-qualified; the stream only reads these bytes.
+    const iovec buffer{const_cast<char*>(bytes.data() + sent), bytes.size() - sent};
+    std::error_code ec;
+    sent += stream_.writev(&buffer, 1, ec);
+    if (!ec) continue;
+    if (ec != asio::error::would_block && ec != asio::error::try_again) co_return false;
+    if (!stream_.is_open() || co_await stream_.wait_writable()) co_return false;
+  }
+  co_return true;
 }
 
-asio::awaitable<void> HttpConnection::linger() {
-  std::error_code ec;
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
-  if (ec) co_return;
+template <class Stream>
+asio::awaitable<void> HttpConnection<Stream>::linger() {
+  if (!stream_.is_open()) co_return;
+  stream_.shutdown_send();
   arm_deadline(context_->settings.linger_time);
   std::array<char, kReadChunk> sink;
   std::size_t discarded = 0;
   while (discarded <= kLingerBytes) {
-    auto [read_error, n] =
-        co_await socket_.async_read_some(asio::buffer(sink), as_tuple(use_awaitable));
-    if (read_error) break;
-    discarded += n;
+    std::error_code ec;
+    discarded += co_await receive(sink, ec);
+    if (ec) break;
   }
 }
+
+template class HttpConnection<SocketStream<asio::ip::tcp::socket>>;
+template class HttpConnection<TlsStream>;
 
 }  // namespace parley::server

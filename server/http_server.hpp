@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "listener.hpp"
+#include "tls_acceptor.hpp"
 #include "transport.hpp"
 
 namespace parley::server {
@@ -54,8 +55,14 @@ class HttpServer {
   HttpServer(asio::io_context& io, const asio::ip::tcp::endpoint& endpoint, HttpSettings settings,
              HttpHooks hooks);
 
+  // From here on the listener speaks HTTPS only: each connection's handshake (within
+  // `timeout`, with the acceptor's reloadable context) comes before its first request.
+  void enable_tls(TlsContextPtr context, std::chrono::milliseconds timeout);
+  // The HTTPS handshakes' acceptor (its context is what a reload replaces); null for HTTP.
+  TlsAcceptor* tls() noexcept { return tls_.get(); }
+
   void start() { listener_.start(); }
-  void close() { listener_.close(); }
+  void close();
   asio::ip::tcp::endpoint local_endpoint() const { return listener_.local_endpoint(); }
   std::uint64_t open_connections() const noexcept { return context_->open_connections; }
   std::uint64_t requests() const noexcept { return context_->requests; }
@@ -63,8 +70,10 @@ class HttpServer {
  private:
   void accept(asio::ip::tcp::socket socket);
 
+  asio::io_context& io_;
   std::shared_ptr<HttpContext> context_;
   Listener listener_;
+  std::unique_ptr<TlsAcceptor> tls_;
 };
 
 }  // namespace parley::server

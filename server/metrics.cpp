@@ -43,6 +43,8 @@ std::string render_metrics(const MetricsSnapshot& s) {
   w.family("parley_connections", "gauge", "Open protocol sessions by transport.");
   w.sample("parley_connections", s.tcp_connections, "transport=\"tcp\"");
   w.sample("parley_connections", s.ws_connections, "transport=\"websocket\"");
+  w.sample("parley_connections", s.tls_connections, "transport=\"tls\"");
+  w.sample("parley_connections", s.wss_connections, "transport=\"wss\"");
   w.one("parley_http_connections", "gauge", "Open HTTP connections not upgraded to WebSocket.",
         s.http_connections);
   w.one("parley_http_requests_total", "counter", "HTTP requests answered.", s.http_requests);

@@ -17,6 +17,8 @@ struct MetricsSnapshot {
   const LoopLagProbe::Histogram* loop_lag = nullptr;
   std::uint64_t tcp_connections = 0;   // protocol sessions over plain TCP
   std::uint64_t ws_connections = 0;    // protocol sessions over WebSocket
+  std::uint64_t tls_connections = 0;   // protocol sessions over TLS
+  std::uint64_t wss_connections = 0;   // protocol sessions over WebSocket over TLS
   std::uint64_t http_connections = 0;  // HTTP connections not (yet) upgraded
   std::uint64_t http_requests = 0;
   std::uint64_t frames_in = 0;

@@ -84,9 +84,12 @@ Server::Server(asio::io_context& io, const ServerConfig& config)
     auto loaded = load_tls_context(tls_files(config));
     spdlog::info("TLS on: {}{}", loaded.certificate,
                  config.tls_client_ca.empty() ? "" : "; client certificates required");
+    // The HTTP listener, if any, speaks HTTPS only, with the same context and deadline.
+    if (http_) http_->enable_tls(loaded.context, config.tls_handshake_timeout);
     tls_ = std::make_unique<TlsAcceptor>(
-        io, std::move(loaded.context), config.tls_handshake_timeout,
-        [this](TransportPtr transport) { start_session(std::move(transport)); });
+        io, std::move(loaded.context), config.tls_handshake_timeout, [this](TlsStream stream) {
+          start_session(std::make_unique<TlsTransport>(std::move(stream)));
+        });
   }
 }
 
@@ -122,8 +125,8 @@ void Server::start() {
   if (http_) {
     http_->start();
     const auto http = http_->local_endpoint();
-    spdlog::info("HTTP on {}:{} (/, /ws, /healthz, /metrics)", http.address().to_string(),
-                 http.port());
+    spdlog::info("HTTP on {}:{} ({}/, /ws, /healthz, /metrics)", http.address().to_string(),
+                 http.port(), http_->tls() != nullptr ? "TLS only, https and wss: " : "");
   }
   spdlog::info(
       "limits: max_frame={} max_subs={} max_connections={} outbound_limit={} rate={}/s burst={} "
@@ -147,13 +150,18 @@ std::string Server::refuse_reason(std::string_view ip) const {
 
 std::string Server::metrics_text() const {
   const std::uint64_t ws = TcpWsTransport::open_count();
+  const std::uint64_t wss = WssTransport::open_count();
+  // The protocol listener is TLS only or plain only: its sessions are the rest.
   const std::uint64_t sessions = registry_.size();
+  const std::uint64_t stream = sessions > ws + wss ? sessions - ws - wss : 0;
   return render_metrics(MetricsSnapshot{
       .hub = &hub_.counters(),
       .dispatch = &dispatcher_.counters(),
       .loop_lag = &loop_lag_.histogram(),
-      .tcp_connections = sessions > ws ? sessions - ws : 0,
+      .tcp_connections = tls_ ? 0 : stream,
       .ws_connections = ws,
+      .tls_connections = tls_ ? stream : 0,
+      .wss_connections = wss,
       .http_connections = http_ ? http_->open_connections() : 0,
       .http_requests = http_ ? http_->requests() : 0,
       .frames_in = registry_.frames_in,
@@ -320,6 +328,7 @@ void Server::reload_tls() {
         return;
       }
       tls_->contexts().replace(loaded->context);
+      if (http_ && http_->tls() != nullptr) http_->tls()->contexts().replace(loaded->context);
       spdlog::info("TLS reloaded: new handshakes use {}", loaded->certificate);
     });
   });

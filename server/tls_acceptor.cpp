@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include "spawn.hpp"
-#include "tls_transport.hpp"
 
 namespace parley::server {
 namespace {
@@ -30,46 +29,46 @@ std::size_t TlsAcceptor::pending_from(std::string_view ip) const {
 void TlsAcceptor::start(asio::ip::tcp::socket socket) {
   if (stopped_) return;
   std::string ip = ip_of(socket);
-  std::unique_ptr<TlsTransport> transport;
+  std::unique_ptr<TlsStream> stream;
   try {
-    transport = std::make_unique<TlsTransport>(std::move(socket), contexts_.current());
+    stream = std::make_unique<TlsStream>(std::move(socket), contexts_.current());
   } catch (const std::exception& e) {
     spdlog::error("TLS connection from {} not started: {}", ip, e.what());
     return;
   }
-  pending_.insert(transport.get());
+  pending_.insert(stream.get());
   ++pending_per_ip_[ip];
-  spawn_logged(io_.get_executor(), run(std::move(transport), std::move(ip)), "TLS handshake");
+  spawn_logged(io_.get_executor(), run(std::move(stream), std::move(ip)), "TLS handshake");
 }
 
 void TlsAcceptor::stop() {
   stopped_ = true;
-  for (TlsTransport* transport : pending_) transport->close();
+  for (TlsStream* stream : pending_) stream->close();
 }
 
-asio::awaitable<void> TlsAcceptor::run(std::unique_ptr<TlsTransport> transport, std::string ip) {
-  const std::string address = transport->remote_address();
+asio::awaitable<void> TlsAcceptor::run(std::unique_ptr<TlsStream> stream, std::string ip) {
+  const std::string address = stream->remote_address();
   // The deadline closes the socket, which ends the handshake's wait. `alive` keeps a
-  // timer that already fired from touching a transport that has moved on.
+  // timer that already fired from touching a stream that has moved on.
   auto alive = std::make_shared<bool>(true);
   asio::steady_timer deadline(io_, timeout_);
-  deadline.async_wait([alive, raw = transport.get()](const std::error_code& ec) {
+  deadline.async_wait([alive, raw = stream.get()](const std::error_code& ec) {
     if (!ec && *alive) raw->close();
   });
   std::string reason;
-  const std::error_code ec = co_await transport->handshake(reason);
+  const std::error_code ec = co_await stream->handshake(reason);
   *alive = false;
   deadline.cancel();
-  pending_.erase(transport.get());
+  pending_.erase(stream.get());
   if (const auto it = pending_per_ip_.find(ip); it != pending_per_ip_.end() && --it->second == 0) {
     pending_per_ip_.erase(it);
   }
   if (ec || stopped_) {
     if (ec) log_failure(address, reason);
-    co_return;  // the transport closes the connection as it goes
+    co_return;  // the stream closes the connection as it goes
   }
-  spdlog::debug("TLS handshake with {} done: {}", address, transport->describe_session());
-  on_ready_(std::move(transport));
+  spdlog::debug("TLS handshake with {} done: {}", address, stream->describe_session());
+  on_ready_(std::move(*stream));
 }
 
 void TlsAcceptor::log_failure(const std::string& address, const std::string& reason) {

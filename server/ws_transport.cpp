@@ -6,5 +6,6 @@ namespace parley::server {
 
 template class WsTransport<SocketStream<asio::ip::tcp::socket>>;
 template class WsTransport<SocketStream<asio::local::stream_protocol::socket>>;
+template class WsTransport<TlsStream>;
 
 }  // namespace parley::server

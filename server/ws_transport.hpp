@@ -24,6 +24,7 @@
 
 #include "byte_stream.hpp"
 #include "parley/protocol/websocket.hpp"
+#include "tls_stream.hpp"
 #include "transport.hpp"
 
 namespace parley::server {
@@ -87,8 +88,10 @@ class WsTransport final : public Transport {
 
 using TcpWsTransport = WsTransport<SocketStream<asio::ip::tcp::socket>>;
 using LocalWsTransport = WsTransport<SocketStream<asio::local::stream_protocol::socket>>;
+using WssTransport = WsTransport<TlsStream>;  // wss: WebSocket over TLS
 
 extern template class WsTransport<SocketStream<asio::ip::tcp::socket>>;
 extern template class WsTransport<SocketStream<asio::local::stream_protocol::socket>>;
+extern template class WsTransport<TlsStream>;
 
 }  // namespace parley::server
