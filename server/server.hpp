@@ -5,6 +5,7 @@
 #include <chrono>
 #include <memory>
 
+#include "auth_workers.hpp"
 #include "config.hpp"
 #include "dispatcher.hpp"
 #include "hub.hpp"
@@ -37,6 +38,9 @@ class Server {
   void wait_for_signal();
   void on_signal(int signal_number);
   void reload();
+  // SIGHUP's users-file step: read and parse on a worker, then apply on the loop.
+  void reload_users();
+  void apply_users(std::shared_ptr<const auth::Users> users);
   void finish();
 
   // Refused connections linger like closing sessions, but only this many at once.
@@ -56,6 +60,9 @@ class Server {
   bool draining_ = false;
   bool finished_ = false;
   int lingering_refusals_ = 0;
+  // Password checks and users-file reads, off the loop. Last member: destroyed (joined)
+  // first, before anything a job's answer could refer to.
+  AuthWorkers auth_workers_;
 };
 
 }  // namespace parley::server
