@@ -90,7 +90,7 @@ std::size_t count(const std::string& text, const std::string& needle) {
 
 }  // namespace
 
-TEST_CASE("accounts: unknown name and wrong password are auth_failed; the right one welcome",
+TEST_CASE("accounts: unknown name and wrong password are auth_failed, the right one gets welcome",
           "[accounts]") {
   UsersFile users;
   users.write({account("alice"), account("bob")});

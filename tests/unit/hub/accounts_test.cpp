@@ -355,7 +355,7 @@ TEST_CASE("accounts: topics lists only topics the session may subscribe to, page
 
 // --------------------------------------------------------------------------- takeover
 
-TEST_CASE("accounts: a new login takes the name over; the old session leaves its rooms",
+TEST_CASE("accounts: a new login takes the name over and the old session leaves its rooms",
           "[accounts][takeover]") {
   Accounts a;
   Client& watcher = a.login("dave");
