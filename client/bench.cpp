@@ -364,6 +364,10 @@ asio::awaitable<int> BenchRun::open(Conn& conn, const Endpoint& endpoint, std::s
   nlohmann::json hello = {{"op", "hello"}, {"id", "hello"}};
   if (!name.empty()) hello["name"] = name;
   if (!common_.token.empty()) hello["token"] = common_.token;
+  // A server with accounts: every connection logs in with this one password, so give the
+  // accounts <name>-s0, <name>-p0, ... (see --name) the same one.
+  if (const char* password = std::getenv("PARLEY_PASSWORD"); password != nullptr && *password)
+    hello["password"] = password;
   const std::string hello_line = hello.dump() + "\n";
   const bool sent = co_await write(conn, hello_line);
   if (!sent) co_return kServerError;

@@ -17,6 +17,7 @@
 #include "parley/common/duration.hpp"
 #include "parley/common/endpoint.hpp"
 #include "parley/protocol/version.hpp"
+#include "passwd.hpp"
 #include "script.hpp"
 
 namespace {
@@ -209,6 +210,9 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   bench_cmd->add_flag("--json", bench_options.json, "Print one JSON object instead of the summary");
 
+  auto* passwd = app.add_subcommand(
+      "passwd", "Print the hash of a password (asked without echo, or one stdin line) for --users");
+
   auto* completion = app.add_subcommand("completion", "Print a shell completion script");
   completion->group("");  // hidden: for packagers and dotfiles, not everyday use
   std::string shell;
@@ -250,6 +254,7 @@ int main(int argc, char** argv) {
     std::fputs(man_page(app).c_str(), stdout);
     return kOk;
   }
+  if (*passwd) return run_passwd();
   if (auto problem =
           finish_common(common, timeout_text, timeout_option->count() > 0 || !timeout_text.empty(),
                         name_option->count() > 0 || !common.name.empty())) {

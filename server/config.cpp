@@ -40,6 +40,7 @@ std::variant<ServerConfig, int> parse_config(int argc, char** argv) {
   std::string token;
   std::string http_listen = "127.0.0.1:7880";
   std::string http_header_timeout = "10s";
+  std::string users_file;
 
   app.add_option("--listen", listen, "Address to listen on, HOST:PORT (port 0 picks a free one)")
       ->envname("PARLEY_LISTEN")
@@ -63,7 +64,7 @@ std::variant<ServerConfig, int> parse_config(int argc, char** argv) {
       ->check(CLI::Range(std::size_t{0}, std::size_t{1} << 30))
       ->capture_default_str();
   app.add_option("--auth-timeout", auth_timeout,
-                 "With a token, time a connection has to complete hello before bye auth_timeout")
+                 "With a token or accounts, time to complete hello before bye auth_timeout")
       ->envname("PARLEY_AUTH_TIMEOUT")
       ->capture_default_str();
   app.add_option("--ping-interval", ping_interval,
@@ -112,6 +113,9 @@ std::variant<ServerConfig, int> parse_config(int argc, char** argv) {
                  "Time a new connection has to complete the TLS handshake")
       ->envname("PARLEY_TLS_HANDSHAKE_TIMEOUT")
       ->capture_default_str();
+  app.add_option("--users", users_file,
+                 "Accounts file (JSON, hashes from `parley passwd`); reloaded on SIGHUP")
+      ->envname("PARLEY_USERS");
   app.add_option("--drain-timeout", drain_timeout,
                  "On SIGTERM/SIGINT, time to flush sessions before exit")
       ->envname("PARLEY_DRAIN_TIMEOUT")
@@ -218,6 +222,11 @@ std::variant<ServerConfig, int> parse_config(int argc, char** argv) {
     return 2;
   }
   if (!token.empty()) config.token = token;
+  if (!users_file.empty()) config.users_file = users_file;
+  if (config.token && config.users_file) {
+    std::fprintf(stderr, "parley-server: --token and --users cannot be used together\n");
+    return 2;
+  }
   if (config.rate_burst == 0) config.rate_burst = config.rate;
   if (config.rate > 0 && config.rate_burst < 1)
     return refuse("--rate-burst", std::to_string(config.rate_burst), "at least 1");

@@ -29,6 +29,7 @@ struct ServerConfig {
   std::size_t history = 100;
   std::size_t history_bytes = std::size_t{64} << 20;
   std::optional<std::string> token;
+  std::optional<std::string> users_file;  // accounts (never together with a token)
   Duration drain_timeout = std::chrono::seconds(5);
   // TLS: a certificate and key (both or neither) make the TCP listener TLS-only; a client
   // CA also requires a client certificate it signed. Empty = off.

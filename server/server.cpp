@@ -13,6 +13,7 @@
 #include "stream_transport.hpp"
 #include "tls_transport.hpp"
 #include "ws_transport.hpp"
+#include "users_loader.hpp"
 
 namespace parley::server {
 namespace {
@@ -34,9 +35,25 @@ milliseconds sweep_period(const ServerConfig& config) {
   return std::clamp(shortest / 4, milliseconds(5), milliseconds(500));
 }
 
+// The users file is read once here, before the loop runs; a file that cannot be used stops
+// the start with its reason.
+std::shared_ptr<const auth::Users> initial_users(const ServerConfig& config) {
+  if (!config.users_file) return nullptr;
+  auto loaded = load_users_file(*config.users_file);
+  if (auto* reason = std::get_if<std::string>(&loaded)) throw std::runtime_error(*reason);
+  auto users = std::get<std::shared_ptr<const auth::Users>>(std::move(loaded));
+  spdlog::info("accounts: {} from {}", users->accounts().size(), *config.users_file);
+  return users;
+}
+
+bool auth_configured(const ServerConfig& config) {
+  return config.token.has_value() || config.users_file.has_value();
+}
+
 DispatchOptions dispatch_options(const ServerConfig& config) {
   DispatchOptions options;
   options.token = config.token;
+  options.users = initial_users(config);
   options.limits = {config.max_frame, config.max_subs,
                     std::chrono::duration<double>(config.ping_interval).count()};
   options.rate = config.rate;
@@ -71,7 +88,8 @@ Server::Server(asio::io_context& io, const ServerConfig& config)
                         .outbound_limit = config.outbound_limit,
                         .ping_interval = config.ping_interval,
                         .ping_timeout = config.ping_timeout,
-                        .auth_timeout = config.token ? config.auth_timeout : Duration(0)},
+                        .auth_timeout = auth_configured(config) ? config.auth_timeout : Duration(0),
+                        .auth_workers = &auth_workers_},
       listener_(io, make_endpoint(config),
                 [this](asio::ip::tcp::socket socket) { accept(std::move(socket)); }),
       loop_lag_(io, kLoopLagPeriod),
@@ -133,10 +151,12 @@ void Server::start() {
       "history={} history_bytes={} ping={}ms/{}ms auth={}",
       config_.max_frame, config_.max_subs, config_.max_connections, config_.outbound_limit,
       config_.rate, config_.rate_burst, config_.history, config_.history_bytes,
-      config_.ping_interval.count(), config_.ping_timeout.count(), config_.token ? "token" : "off");
-  spdlog::info("connections: max={} per_ip={} auth_timeout={}ms", config_.max_connections,
-               config_.max_connections_per_ip,
-               config_.token ? config_.auth_timeout.count() : std::chrono::milliseconds::rep{0});
+      config_.ping_interval.count(), config_.ping_timeout.count(),
+      config_.token ? "token" : (config_.users_file ? "accounts" : "off"));
+  spdlog::info(
+      "connections: max={} per_ip={} auth_timeout={}ms", config_.max_connections,
+      config_.max_connections_per_ip,
+      auth_configured(config_) ? config_.auth_timeout.count() : std::chrono::milliseconds::rep{0});
 }
 
 std::string Server::refuse_reason(std::string_view ip) const {
@@ -307,6 +327,7 @@ void Server::reload() {
 
 std::vector<std::function<void()>> Server::reload_steps() {
   std::vector<std::function<void()>> steps;
+  if (config_.users_file) steps.emplace_back([this] { reload_users(); });
   if (tls_) steps.emplace_back([this] { reload_tls(); });
   return steps;
 }
@@ -332,6 +353,28 @@ void Server::reload_tls() {
       spdlog::info("TLS reloaded: new handshakes use {}", loaded->certificate);
     });
   });
+}
+
+void Server::reload_users() {
+  spdlog::info("received SIGHUP: reloading the users file {}", *config_.users_file);
+  auth_workers_.run(
+      io_.get_executor(), [path = *config_.users_file] { return load_users_file(path); },
+      // The workers are joined before the server goes, so `this` outlives the answer.
+      [this](std::variant<std::shared_ptr<const auth::Users>, std::string> loaded) {
+        if (auto* reason = std::get_if<std::string>(&loaded)) {
+          spdlog::error("users file not reloaded, the old one stays: {}", *reason);
+          return;
+        }
+        apply_users(std::get<std::shared_ptr<const auth::Users>>(std::move(loaded)));
+      });
+}
+
+void Server::apply_users(std::shared_ptr<const auth::Users> users) {
+  if (draining_) return;
+  const std::size_t count = users->accounts().size();
+  dispatcher_.set_users(std::move(users));
+  registry_.for_each([](Session& s) { s.users_reloaded(); });
+  spdlog::info("users file reloaded: {} accounts", count);
 }
 
 asio::awaitable<void> Server::sweep_loop() {

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "auth_workers.hpp"
 #include "config.hpp"
 #include "dispatcher.hpp"
 #include "http_server.hpp"
@@ -55,6 +56,9 @@ class Server {
   // loop and applies the result on it.
   std::vector<std::function<void()>> reload_steps();
   void reload_tls();
+  // SIGHUP's users-file step: read and parse on a worker, then apply on the loop.
+  void reload_users();
+  void apply_users(std::shared_ptr<const auth::Users> users);
   void finish();
 
   // Refused connections linger like closing sessions, but only this many at once.
@@ -80,6 +84,9 @@ class Server {
   bool draining_ = false;
   bool finished_ = false;
   int lingering_refusals_ = 0;
+  // Password checks and users-file reads, off the loop. Last member: destroyed (joined)
+  // first, before anything a job's answer could refer to.
+  AuthWorkers auth_workers_;
 };
 
 }  // namespace parley::server

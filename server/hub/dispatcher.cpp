@@ -1,11 +1,21 @@
 #include "dispatcher.hpp"
 
+#include <stdexcept>
 #include <variant>
 
 namespace parley::server {
 
 using protocol::ErrorCode;
 using protocol::Op;
+
+namespace {
+constexpr std::string_view kThrottled = "too many failed hellos from this address; try again later";
+
+// The rights of the session's account, or null without accounts (everything allowed).
+const auth::Permissions* rights_of(const SessionState& state) {
+  return state.account ? &state.account->permissions : nullptr;
+}
+}  // namespace
 
 // One request in flight: who sent it and the id its replies carry.
 struct Dispatcher::Call {
@@ -67,11 +77,14 @@ Disposition Dispatcher::handle(SessionState& state, Peer& self, std::string_view
   }
   const Op op = *decoded.op;
   if (!state.authenticated) {
+    if (op == Op::hello && options_.users) return begin_account_hello(call, decoded);
     if (op == Op::hello) {
       if (authenticate(call, std::get<protocol::Hello>(decoded.request)) == Disposition::close)
         return Disposition::close;
     } else if (op != Op::ping && op != Op::quit) {
-      fail(call, ErrorCode::not_authenticated, "say hello with the server's token first");
+      fail(call, ErrorCode::not_authenticated,
+           options_.users ? "say hello with your account's name and password first"
+                          : "say hello with the server's token first");
       return Disposition::keep_open;
     }
   }
@@ -82,32 +95,125 @@ Disposition Dispatcher::handle(SessionState& state, Peer& self, std::string_view
   return std::visit([&](const auto& request) { return on(call, request); }, decoded.request);
 }
 
-// The token check of a hello on a server with a token (a password alone counts for nothing
-// until accounts exist). Failures are throttled per client address and reported to
-// on_auth_failure; the session is closed after error and bye.
+// The token check of a hello on a server with a token. Failures are throttled per client
+// address and reported to on_auth_failure; the session is closed after error and bye.
 Disposition Dispatcher::authenticate(Call& call, const protocol::Hello& hello) {
+  std::optional<std::string_view> name;
+  if (hello.name) name = *hello.name;
+  if (auth_throttle_.blocked(call.state.peer_address, call.now))
+    return refuse_hello(call, name, kThrottled, true);
+  if (!hello.token) return refuse_hello(call, name, "this server requires a token", false);
+  if (!constant_time_equal(*options_.token, *hello.token))
+    return refuse_hello(call, name, "wrong token", false);
+  return Disposition::keep_open;
+}
+
+Disposition Dispatcher::refuse_hello(Call& call, std::optional<std::string_view> name,
+                                     std::string_view reason, bool throttled) {
   const std::string_view address = call.state.peer_address;
-  std::string_view reason;
-  const bool throttled = auth_throttle_.blocked(address, call.now);
-  if (throttled) {
-    reason = "too many failed hellos from this address; try again later";
-  } else if (!hello.token) {
-    reason = "this server requires a token";
-  } else if (!constant_time_equal(*options_.token, *hello.token)) {
-    reason = "wrong token";
-  } else {
-    return Disposition::keep_open;
-  }
   if (!throttled) auth_throttle_.record_failure(address, call.now);
   ++counters_.auth_failures;
-  if (options_.on_auth_failure) {
-    std::optional<std::string_view> name;
-    if (hello.name) name = *hello.name;
+  if (options_.on_auth_failure)
     options_.on_auth_failure(AuthFailure{call.state.id, address, name, reason, throttled});
-  }
   fail(call, ErrorCode::auth_failed, reason);
   reply(call, protocol::build_bye(std::nullopt, "auth_failed"));
   return Disposition::close;
+}
+
+// Everything that needs no hash is decided here, on the loop: a throttled address and a
+// hello without name or password fail at once. The rest waits for its PasswordCheck.
+Disposition Dispatcher::begin_account_hello(Call& call, const protocol::Decoded& decoded) {
+  const auto& hello = std::get<protocol::Hello>(decoded.request);
+  std::optional<std::string_view> name;
+  if (hello.name) name = *hello.name;
+  if (auth_throttle_.blocked(call.state.peer_address, call.now))
+    return refuse_hello(call, name, kThrottled, true);
+  if (!hello.name || !hello.password)
+    return refuse_hello(call, name, "this server requires an account name and password", false);
+  std::optional<std::string> id;
+  if (call.id) id = std::string(*call.id);
+  call.state.pending = PendingHello{std::move(id), hello, decoded.fault,
+                                    PasswordCheck{options_.users, *hello.name, *hello.password}};
+  return Disposition::verify;
+}
+
+std::shared_ptr<const auth::Account> PasswordCheck::run() const {
+  const auth::Account* account = users->authenticate(name, password);
+  if (account == nullptr) return nullptr;
+  return {users, account};  // shares ownership of the whole file
+}
+
+Disposition Dispatcher::complete_hello(SessionState& state, Peer& self,
+                                       std::shared_ptr<const auth::Account> account,
+                                       Clock::time_point now) {
+  if (!state.pending) throw std::logic_error("dispatcher: no hello is pending");
+  const PendingHello pending = std::move(*state.pending);
+  state.pending.reset();
+  Call call{state, self, std::nullopt, now, 0};
+  if (pending.id) call.id = *pending.id;
+  std::optional<std::string_view> name;
+  if (pending.hello.name) name = *pending.hello.name;
+
+  // The file may have been reloaded while the password was checked: the account must
+  // still exist with the same password hash, and its current rights apply.
+  if (account) {
+    const auth::Account* current = options_.users->find(account->name);
+    account = current != nullptr && current->password == account->password
+                  ? std::shared_ptr<const auth::Account>(options_.users, current)
+                  : nullptr;
+  }
+  if (!account) return refuse_hello(call, name, "unknown account or wrong password", false);
+  if (pending.fault) {
+    // Authentication comes first in the fault order; the frame's later fault is still a
+    // fault, so the hello does not succeed and may be retried.
+    fail(call, pending.fault->code, pending.fault->message);
+    return Disposition::keep_open;
+  }
+  if (const Status status = hub_.greet(state.id, pending.hello.name, pending.hello.echo, true)) {
+    fail(call, status->code, status->message);
+    return Disposition::keep_open;
+  }
+  state.greeted = true;
+  state.authenticated = true;
+  hub_.set_permissions(state.id,
+                       std::shared_ptr<const auth::Permissions>(account, &account->permissions));
+  state.account = std::move(account);
+  reply(call, protocol::build_welcome(call.id, hub_.name_of(state.id), state.id, options_.limits,
+                                      hub_.node_id()));
+  return Disposition::keep_open;
+}
+
+Reapplied Dispatcher::reapply(SessionState& state, Peer& self) {
+  if (!state.account || !options_.users) return Reapplied::kept;
+  const auth::Account* current = options_.users->find(state.account->name);
+  if (current == nullptr || current->password != state.account->password) return Reapplied::revoked;
+  state.account = std::shared_ptr<const auth::Account>(options_.users, current);
+  const auth::Permissions& rights = current->permissions;
+  hub_.set_permissions(state.id, std::shared_ptr<const auth::Permissions>(state.account, &rights));
+  const auto removed = [&](const std::string& message) {
+    self.deliver(make_frame(protocol::build_error(std::nullopt, ErrorCode::forbidden, message)));
+  };
+  for (const std::string& pattern : hub_.patterns_of(state.id)) {
+    if (rights.allow_subscribe_pattern(pattern)) continue;
+    hub_.unsubscribe(state.id, pattern);
+    removed("subscription to '" + pattern + "' removed: the account may no longer subscribe to it");
+  }
+  for (const std::string& topic : hub_.rooms_of(state.id)) {
+    if (rights.allow_subscribe_topic(topic)) continue;
+    hub_.leave(state.id, topic);
+    removed("left '" + topic + "': the account may no longer subscribe to it");
+  }
+  return Reapplied::kept;
+}
+
+bool Dispatcher::permitted(Call& call, bool allowed, std::string_view what,
+                           std::string_view topic) {
+  if (!allowed) {
+    fail(call, ErrorCode::forbidden,
+         "the account '" + call.state.account->name + "' may not " + std::string(what) + " '" +
+             std::string(topic) + "'");
+  }
+  return allowed;
 }
 
 Disposition Dispatcher::on(Call& call, const protocol::Hello& request) {
@@ -128,6 +234,11 @@ Disposition Dispatcher::on(Call& call, const protocol::Hello& request) {
 }
 
 Disposition Dispatcher::on(Call& call, const protocol::Sub& request) {
+  if (const auth::Permissions* rights = rights_of(call.state);
+      rights != nullptr && !permitted(call, rights->allow_subscribe_pattern(request.pattern),
+                                      "subscribe to", request.pattern)) {
+    return Disposition::keep_open;
+  }
   return finish(call, hub_.subscribe(call.state.id, request.pattern, request.group));
 }
 
@@ -136,6 +247,13 @@ Disposition Dispatcher::on(Call& call, const protocol::Unsub& request) {
 }
 
 Disposition Dispatcher::on(Call& call, const protocol::Pub& request) {
+  if (const auth::Permissions* rights = rights_of(call.state); rights != nullptr) {
+    if (!permitted(call, rights->allow_publish(request.topic), "publish to", request.topic))
+      return Disposition::keep_open;
+    if (request.reply &&
+        !permitted(call, rights->allow_publish(*request.reply), "name as reply", *request.reply))
+      return Disposition::keep_open;
+  }
   if (!within_rate(call, call.state.rate.allow_publish(call.now))) return Disposition::keep_open;
   std::optional<std::string_view> reply_to;
   if (request.reply) reply_to = *request.reply;
@@ -144,6 +262,11 @@ Disposition Dispatcher::on(Call& call, const protocol::Pub& request) {
 }
 
 Disposition Dispatcher::on(Call& call, const protocol::Join& request) {
+  if (const auth::Permissions* rights = rights_of(call.state);
+      rights != nullptr &&
+      !permitted(call, rights->allow_subscribe_topic(request.topic), "join", request.topic)) {
+    return Disposition::keep_open;
+  }
   JoinView view;
   if (const Status status = hub_.join(call.state.id, request.topic, request.history, request.since,
                                       request.epoch, view)) {
@@ -159,20 +282,37 @@ Disposition Dispatcher::on(Call& call, const protocol::Leave& request) {
 }
 
 Disposition Dispatcher::on(Call& call, const protocol::Tell& request) {
+  if (const auth::Permissions* rights = rights_of(call.state);
+      rights != nullptr && !rights->allow_tell()) {
+    fail(call, ErrorCode::forbidden,
+         "the account '" + call.state.account->name + "' may not use tell");
+    return Disposition::keep_open;
+  }
   if (!within_rate(call, call.state.rate.allow_tell(call.now))) return Disposition::keep_open;
   return finish(call, hub_.tell(call.state.id, request.to, request.data, call.wall_ms));
 }
 
 Disposition Dispatcher::on(Call& call, const protocol::Who& request) {
+  if (const auth::Permissions* rights = rights_of(call.state);
+      rights != nullptr && !permitted(call, rights->allow_subscribe_topic(request.topic),
+                                      "see the members of", request.topic)) {
+    return Disposition::keep_open;
+  }
   return answer(call, protocol::build_who(call.id, request.topic, hub_.who(request.topic)));
 }
 
 Disposition Dispatcher::on(Call& call, const protocol::Topics& request) {
-  const TopicsView view = hub_.topics(request.pattern, request.limit, request.after);
+  const TopicsView view =
+      hub_.topics(request.pattern, request.limit, request.after, rights_of(call.state));
   return answer(call, protocol::build_topics(call.id, view.topics, view.more));
 }
 
 Disposition Dispatcher::on(Call& call, const protocol::History& request) {
+  if (const auth::Permissions* rights = rights_of(call.state);
+      rights != nullptr && !permitted(call, rights->allow_subscribe_topic(request.topic),
+                                      "read the history of", request.topic)) {
+    return Disposition::keep_open;
+  }
   const MessagesView view =
       hub_.history(request.topic, request.limit, request.before, request.after);
   return answer(call, protocol::build_history(call.id, request.topic, view.page()));
