@@ -97,7 +97,7 @@ struct Conn {
   bool writing = false;   // a write is in flight (publishers)
   bool pong_due = false;  // the server pinged while a write was in flight
 
-  Connection& connection() { return session->connection(); }
+  Connection& connection() const { return session->connection(); }
   // Room for the next read; false if one frame outgrew kMaxReadBuffer.
   bool make_space() {
     if (!buf) {
