@@ -12,8 +12,8 @@
 #include "spawn.hpp"
 #include "stream_transport.hpp"
 #include "tls_transport.hpp"
-#include "ws_transport.hpp"
 #include "users_loader.hpp"
+#include "ws_transport.hpp"
 
 namespace parley::server {
 namespace {

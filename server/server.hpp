@@ -5,9 +5,9 @@
 #include <chrono>
 #include <functional>
 #include <memory>
-#include <vector>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "auth_workers.hpp"
 #include "config.hpp"
