@@ -135,6 +135,7 @@ struct Conn {
   }
   // The next complete line in the buffer (without '\n' and '\r'), consumed.
   bool next_line(std::string_view& line) {
+    if (head == tail) return false;  // nothing buffered (buf may not even be allocated yet)
     const char* start = buf.get() + head;
     const auto* newline = static_cast<const char*>(std::memchr(start, '\n', tail - head));
     if (newline == nullptr) return false;
