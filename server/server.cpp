@@ -221,7 +221,8 @@ void Server::accept(asio::ip::tcp::socket socket) {
     tls_->start(std::move(socket));
     return;
   }
-  start_session(std::make_unique<TcpTransport>(std::move(socket)));
+  start_session(
+      std::make_unique<TcpTransport>(SocketStream<asio::ip::tcp::socket>(std::move(socket))));
 }
 
 void Server::start_session(TransportPtr transport) {
