@@ -313,6 +313,7 @@ TEST_CASE("accounts: the loop stays responsive while 100 wrong passwords are che
 #else
   CHECK(worst_ms < 50);
 #endif
+  server.wait_for_log_count("unknown account or wrong password", 100);
   CHECK(count(server.log(), "unknown account or wrong password") == 100);
   CHECK(server.log().find("(throttled)") == std::string::npos);
 }

@@ -141,6 +141,17 @@ bool ServerProcess::wait_for_log(const std::string& needle, std::chrono::millise
   return log_grew_.wait_for(lock, timeout, [&] { return log_.find(needle) != std::string::npos; });
 }
 
+bool ServerProcess::wait_for_log_count(const std::string& needle, std::size_t times,
+                                       std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  return log_grew_.wait_for(lock, timeout, [&] {
+    std::size_t found = 0;
+    for (auto at = log_.find(needle); at != std::string::npos; at = log_.find(needle, at + 1))
+      ++found;
+    return found >= times;
+  });
+}
+
 std::string ServerProcess::log() const {
   std::lock_guard lock(mutex_);
   return log_;
