@@ -9,7 +9,8 @@ file(READ "${INPUT}" page)
 set(delimiter "parley_web")
 string(FIND "${page}" ")${delimiter}\"" clash)
 if(NOT clash EQUAL -1)
-  message(FATAL_ERROR "${INPUT} contains ')${delimiter}\"', which would end the raw string early")
+  # The reason comes first: CMake wraps long messages, and tests match it.
+  message(FATAL_ERROR "the page would end the raw string early: ${INPUT} contains ')${delimiter}\"'")
 endif()
 string(LENGTH "${page}" length)
 string(CONCAT source

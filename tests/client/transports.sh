@@ -42,6 +42,7 @@ cd - >/dev/null
 # relay ARGS...: starts relay.py, sets $relay_port once it listens.
 relay() {
   local log=$dir/relay.$RANDOM.log
+  : >"$log"  # exists before the relay's shell opens it, so the poll below can read it
   /usr/bin/python3 "$here/relay.py" "$upstream_port" "$@" >"$log" 2>&1 &
   relays+=($!)
   relay_port=""
