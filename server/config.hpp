@@ -30,6 +30,10 @@ struct ServerConfig {
   Duration drain_timeout = std::chrono::seconds(5);
   std::string log_level = "info";
   std::string log_format = "text";
+  // Several nodes as one server on a shared Redis: redis://HOST:PORT[/DB]. Empty: this
+  // process alone, in memory. The password comes from the URL or PARLEY_CLUSTER_PASSWORD.
+  std::optional<std::string> cluster;
+  Duration cluster_node_timeout = std::chrono::seconds(10);
 };
 
 // Parses argv. Either a config, or the exit code to leave with (0 after --help/--version,

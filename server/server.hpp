@@ -9,6 +9,7 @@
 #include "dispatcher.hpp"
 #include "hub.hpp"
 #include "listener.hpp"
+#include "redis_engine.hpp"
 #include "session.hpp"
 
 namespace parley::server {
@@ -46,6 +47,7 @@ class Server {
   const ServerConfig& config_;
   std::chrono::system_clock::time_point started_;
   Hub hub_;
+  std::unique_ptr<cluster::RedisEngine> cluster_;  // with --cluster: decides in Redis
   Dispatcher dispatcher_;
   SessionSettings session_settings_;
   SessionRegistry registry_;

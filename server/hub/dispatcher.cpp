@@ -16,12 +16,66 @@ struct Dispatcher::Call {
   std::int64_t wall_ms;
 };
 
+// A deferred request: where its reply goes once the engine has decided.
+struct Dispatcher::Later {
+  SessionId session;
+  SessionState* state;  // valid while the hub still has the session (the session owns it)
+  std::optional<std::string> id_text;
+  std::uint64_t ticket;
+  protocol::IdText id() const noexcept {
+    return id_text ? protocol::IdText(*id_text) : std::nullopt;
+  }
+};
+
 Dispatcher::Dispatcher(Hub& hub, DispatchOptions options,
                        std::chrono::system_clock::time_point started)
-    : hub_(hub), options_(std::move(options)), started_(started) {}
+    : own_engine_(std::make_unique<LocalEngine>(hub)),
+      engine_(*own_engine_),
+      hub_(hub),
+      options_(std::move(options)),
+      started_(started) {}
+
+Dispatcher::Dispatcher(Engine& engine, DispatchOptions options,
+                       std::chrono::system_clock::time_point started)
+    : engine_(engine), hub_(engine.hub()), options_(std::move(options)), started_(started) {}
 
 void Dispatcher::reply(Call& call, std::string frame) {
+  if (const auto held = held_.find(call.state.id); held != held_.end()) {
+    held->second.push_back({++next_ticket_, make_frame(std::move(frame)), true});
+    return;
+  }
   call.self.reply(make_frame(std::move(frame)));
+}
+
+Dispatcher::Later Dispatcher::defer(Call& call) {
+  const std::uint64_t ticket = ++next_ticket_;
+  held_[call.state.id].push_back({ticket, nullptr, false});
+  std::optional<std::string> id;
+  if (call.id) id = std::string(*call.id);
+  return Later{call.state.id, &call.state, std::move(id), ticket};
+}
+
+// An empty `frame` means the request has no reply (a successful tell without id).
+void Dispatcher::complete(const Later& later, std::string frame, bool acted) {
+  const auto held = held_.find(later.session);
+  if (held == held_.end()) return;
+  Peer* peer = hub_.contains(later.session) ? hub_.peer_of(later.session) : nullptr;
+  if (peer == nullptr) {
+    held_.erase(held);  // the session is gone: nobody to answer
+    return;
+  }
+  if (acted) later.state->acted = true;
+  auto& slots = held->second;
+  for (Slot& slot : slots) {
+    if (slot.ticket != later.ticket) continue;
+    slot.ready = true;
+    if (!frame.empty()) slot.frame = make_frame(std::move(frame));
+  }
+  while (!slots.empty() && slots.front().ready) {
+    if (slots.front().frame) peer->reply(slots.front().frame);
+    slots.pop_front();
+  }
+  if (slots.empty()) held_.erase(held);
 }
 
 void Dispatcher::fail(Call& call, ErrorCode code, std::string_view message) {
@@ -113,73 +167,134 @@ Disposition Dispatcher::on(Call& call, const protocol::Hello& request) {
     fail(call, ErrorCode::already_greeted, "hello must come first, and only once");
     return Disposition::keep_open;
   }
-  if (const Status status = hub_.greet(state.id, request.name, request.echo)) {
-    fail(call, status->code, status->message);
-    return Disposition::keep_open;
-  }
+  // Greeted and authenticated from now on, so that a second hello is refused and later
+  // requests are served while a remote engine decides on the name; undone if it refuses.
+  const bool was_authenticated = state.authenticated;
   state.greeted = true;
   state.authenticated = true;
-  reply(call, protocol::build_welcome(call.id, hub_.name_of(state.id), state.id, options_.limits,
-                                      hub_.node_id()));
+  const Later later = defer(call);
+  engine_.greet(
+      state.id, request.name, request.echo, [this, later, was_authenticated](const Status& status) {
+        if (!hub_.contains(later.session)) return complete(later, {}, false);  // gone: dropped
+        if (status) {
+          later.state->greeted = false;
+          later.state->authenticated = was_authenticated;
+          return complete(later, protocol::build_error(later.id(), status->code, status->message),
+                          false);
+        }
+        complete(later,
+                 protocol::build_welcome(later.id(), hub_.name_of(later.session), later.session,
+                                         options_.limits, engine_.node_id()),
+                 false);
+      });
   return Disposition::keep_open;
 }
 
 Disposition Dispatcher::on(Call& call, const protocol::Sub& request) {
-  return finish(call, hub_.subscribe(call.state.id, request.pattern, request.group));
+  return finish(call, engine_.subscribe(call.state.id, request.pattern, request.group));
 }
 
 Disposition Dispatcher::on(Call& call, const protocol::Unsub& request) {
-  return finish(call, hub_.unsubscribe(call.state.id, request.pattern));
+  return finish(call, engine_.unsubscribe(call.state.id, request.pattern));
 }
 
 Disposition Dispatcher::on(Call& call, const protocol::Pub& request) {
   if (!within_rate(call, call.state.rate.allow_publish(call.now))) return Disposition::keep_open;
   std::optional<std::string_view> reply_to;
   if (request.reply) reply_to = *request.reply;
-  hub_.publish(call.state.id, request.topic, request.data, reply_to, call.wall_ms);
-  return finish(call, std::nullopt);
+  return finish(
+      call, engine_.publish(call.state.id, request.topic, request.data, reply_to, call.wall_ms));
 }
 
 Disposition Dispatcher::on(Call& call, const protocol::Join& request) {
-  JoinView view;
-  if (const Status status = hub_.join(call.state.id, request.topic, request.history, request.since,
-                                      request.epoch, view)) {
-    fail(call, status->code, status->message);
-    return Disposition::keep_open;
-  }
-  return answer(call, protocol::build_joined(call.id, request.topic, view.members,
-                                             view.history.page(), view.recovered));
+  const Later later = defer(call);
+  engine_.join(call.state.id, request.topic, request.history, request.since, request.epoch,
+               [this, later, topic = request.topic](const std::pair<Status, JoinView>& result) {
+                 const auto& [status, view] = result;
+                 if (status) {
+                   return complete(later,
+                                   protocol::build_error(later.id(), status->code, status->message),
+                                   false);
+                 }
+                 complete(later,
+                          protocol::build_joined(later.id(), topic, view.members,
+                                                 view.history.page(), view.recovered),
+                          true);
+               });
+  return Disposition::keep_open;
 }
 
 Disposition Dispatcher::on(Call& call, const protocol::Leave& request) {
-  return finish(call, hub_.leave(call.state.id, request.topic));
+  return finish(call, engine_.leave(call.state.id, request.topic));
 }
 
 Disposition Dispatcher::on(Call& call, const protocol::Tell& request) {
   if (!within_rate(call, call.state.rate.allow_tell(call.now))) return Disposition::keep_open;
-  return finish(call, hub_.tell(call.state.id, request.to, request.data, call.wall_ms));
+  const Later later = defer(call);
+  engine_.tell(
+      call.state.id, request.to, request.data, call.wall_ms, [this, later](const Status& status) {
+        if (status) {
+          return complete(later, protocol::build_error(later.id(), status->code, status->message),
+                          false);
+        }
+        // Without an id a successful tell has no reply; its slot is released.
+        complete(later, later.id_text ? protocol::build_ok(later.id()) : std::string{}, true);
+      });
+  return Disposition::keep_open;
 }
 
 Disposition Dispatcher::on(Call& call, const protocol::Who& request) {
-  return answer(call, protocol::build_who(call.id, request.topic, hub_.who(request.topic)));
+  const Later later = defer(call);
+  engine_.who(request.topic, [this, later, topic = request.topic](
+                                 const std::pair<Status, std::vector<std::string>>& result) {
+    if (result.first) {
+      return complete(later,
+                      protocol::build_error(later.id(), result.first->code, result.first->message),
+                      false);
+    }
+    complete(later, protocol::build_who(later.id(), topic, result.second), true);
+  });
+  return Disposition::keep_open;
 }
 
 Disposition Dispatcher::on(Call& call, const protocol::Topics& request) {
-  const TopicsView view = hub_.topics(request.pattern, request.limit, request.after);
-  return answer(call, protocol::build_topics(call.id, view.topics, view.more));
+  const Later later = defer(call);
+  engine_.topics(
+      request.pattern, request.limit, request.after,
+      [this, later](const std::pair<Status, TopicsView>& result) {
+        if (result.first) {
+          return complete(
+              later, protocol::build_error(later.id(), result.first->code, result.first->message),
+              false);
+        }
+        complete(later,
+                 protocol::build_topics(later.id(), result.second.topics, result.second.more),
+                 true);
+      });
+  return Disposition::keep_open;
 }
 
 Disposition Dispatcher::on(Call& call, const protocol::History& request) {
-  const MessagesView view =
-      hub_.history(request.topic, request.limit, request.before, request.after);
-  return answer(call, protocol::build_history(call.id, request.topic, view.page()));
+  const Later later = defer(call);
+  engine_.history(
+      request.topic, request.limit, request.before, request.after,
+      [this, later, topic = request.topic](const std::pair<Status, MessagesView>& result) {
+        if (result.first) {
+          return complete(
+              later, protocol::build_error(later.id(), result.first->code, result.first->message),
+              false);
+        }
+        complete(later, protocol::build_history(later.id(), topic, result.second.page()), true);
+      });
+  return Disposition::keep_open;
 }
 
 Disposition Dispatcher::on(Call& call, const protocol::Stats& /*request*/) {
   const auto uptime =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now() - started_);
-  return answer(call, protocol::build_stats(
-                          call.id, hub_.stats_report(static_cast<std::uint64_t>(uptime.count()))));
+  return answer(call,
+                protocol::build_stats(
+                    call.id, engine_.stats_report(static_cast<std::uint64_t>(uptime.count()))));
 }
 
 // ping keeps the hello window open: it is not "doing something".

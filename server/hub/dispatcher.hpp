@@ -3,12 +3,16 @@
 // No I/O: replies go to the requesting session's Peer::reply, events through the hub.
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "auth_throttle.hpp"
+#include "engine.hpp"
 #include "hub.hpp"
 #include "parley/protocol/decode.hpp"
 #include "parley/protocol/frames.hpp"
@@ -56,7 +60,11 @@ class Dispatcher {
  public:
   using Clock = RateLimiter::Clock;
 
+  // Decides everything in this process (a LocalEngine over `hub`).
   Dispatcher(Hub& hub, DispatchOptions options, std::chrono::system_clock::time_point started);
+  // Decides through `engine` (which must outlive the dispatcher).
+  Dispatcher(Engine& engine, DispatchOptions options,
+             std::chrono::system_clock::time_point started);
 
   // Handles one frame of `state`'s session. `now` drives rate limits and the failed-hello
   // throttle; `wall_ms` is the receive time stamped on published messages.
@@ -67,6 +75,12 @@ class Dispatcher {
 
  private:
   struct Call;
+  struct Later;
+  // A request whose reply the engine may give later: its place in the session's replies is
+  // kept, so replies stay in request order while the session goes on being served.
+  Later defer(Call& call);
+  // The deferred request's reply, sent once every earlier reply of its session has gone.
+  void complete(const Later& later, std::string frame, bool acted);
   Disposition authenticate(Call& call, const protocol::Hello& hello);
   void reply(Call& call, std::string frame);
   void fail(Call& call, protocol::ErrorCode code, std::string_view message);
@@ -93,7 +107,18 @@ class Dispatcher {
   Disposition on(Call& call, const protocol::Pong& request);
   Disposition on(Call& call, const protocol::Quit& request);
 
+  // Replies held back behind a deferred one, per session; only sessions with a deferred
+  // request pending have an entry.
+  struct Slot {
+    std::uint64_t ticket;
+    SharedFrame frame;  // the reply; none when the request has none
+    bool ready;         // the reply is known
+  };
+  std::unique_ptr<LocalEngine> own_engine_;
+  Engine& engine_;
   Hub& hub_;
+  std::unordered_map<SessionId, std::deque<Slot>> held_;
+  std::uint64_t next_ticket_ = 0;
   DispatchOptions options_;
   std::chrono::system_clock::time_point started_;
   AuthThrottle auth_throttle_;

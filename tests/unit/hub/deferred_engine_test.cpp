@@ -1,0 +1,170 @@
+// The dispatcher over an engine that answers later, as the cluster engine does: replies
+// keep the order of the requests, the session is served meanwhile, a refused hello undoes
+// its greeting, and an answer for a session that is gone is dropped.
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "dispatcher.hpp"
+#include "engine.hpp"
+#include "fake_peer.hpp"
+
+using namespace parley::server;
+using parley::test::FakePeer;
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Decides like LocalEngine, but holds back the answers of greet and who until release().
+class LaterEngine final : public Engine {
+ public:
+  explicit LaterEngine(Hub& hub) : local_(hub) {}
+  void release() {
+    auto held = std::move(held_);
+    held_.clear();
+    for (auto& answer : held) answer();
+  }
+  std::size_t held() const noexcept { return held_.size(); }
+  std::optional<HubError> refuse_names;  // greet answers this, when set
+
+  const std::string& node_id() const override { return local_.node_id(); }
+  Hub& hub() override { return local_.hub(); }
+  void greet(SessionId id, const std::optional<std::string>& name, bool echo,
+             Done<Status> done) override {
+    held_.push_back([this, id, name, echo, done] {
+      if (refuse_names) return done(refuse_names);
+      local_.greet(id, name, echo, done);
+    });
+  }
+  Status subscribe(SessionId id, const std::string& pattern,
+                   const std::optional<std::string>& group) override {
+    return local_.subscribe(id, pattern, group);
+  }
+  Status unsubscribe(SessionId id, const std::string& pattern) override {
+    return local_.unsubscribe(id, pattern);
+  }
+  Status publish(SessionId id, std::string_view topic, std::string_view data_json,
+                 std::optional<std::string_view> reply, std::int64_t ts_ms) override {
+    return local_.publish(id, topic, data_json, reply, ts_ms);
+  }
+  void join(SessionId id, const std::string& topic, int history, std::optional<std::uint64_t> since,
+            const std::optional<std::string>& epoch,
+            Done<std::pair<Status, JoinView>> done) override {
+    local_.join(id, topic, history, since, epoch, std::move(done));
+  }
+  Status leave(SessionId id, const std::string& topic) override { return local_.leave(id, topic); }
+  void tell(SessionId id, std::string_view to, std::string_view data_json, std::int64_t ts_ms,
+            Done<Status> done) override {
+    local_.tell(id, to, data_json, ts_ms, std::move(done));
+  }
+  void who(const std::string& topic,
+           Done<std::pair<Status, std::vector<std::string>>> done) override {
+    held_.push_back([this, topic, done] { local_.who(topic, done); });
+  }
+  void topics(const std::optional<std::string>& pattern, int limit,
+              const std::optional<std::string>& after,
+              Done<std::pair<Status, TopicsView>> done) override {
+    local_.topics(pattern, limit, after, std::move(done));
+  }
+  void history(const std::string& topic, int limit, std::optional<std::uint64_t> before,
+               std::optional<std::uint64_t> after,
+               Done<std::pair<Status, MessagesView>> done) override {
+    local_.history(topic, limit, before, after, std::move(done));
+  }
+  protocol::StatsReport stats_report(std::uint64_t uptime_s) const override {
+    return local_.stats_report(uptime_s);
+  }
+
+ private:
+  LocalEngine local_;
+  std::vector<std::function<void()>> held_;
+};
+
+struct Bench {
+  Bench() : hub(HubLimits{}, "b00t"), engine(hub), dispatcher(engine, options(), now_wall()) {}
+  static DispatchOptions options() {
+    DispatchOptions o;
+    o.limits = {65536, 10, 30};
+    return o;
+  }
+  static std::chrono::system_clock::time_point now_wall() {
+    return std::chrono::system_clock::now();
+  }
+  void send(SessionState& state, FakePeer& peer, const std::string& frame) {
+    dispatcher.handle(state, peer, frame, Dispatcher::Clock::now(), 1000);
+  }
+  Hub hub;
+  LaterEngine engine;
+  Dispatcher dispatcher;
+};
+
+}  // namespace
+
+TEST_CASE("replies wait for an earlier deferred one, and the session is served meanwhile",
+          "[dispatch][deferred]") {
+  Bench b;
+  FakePeer peer;
+  SessionState state(b.hub.connect(peer), Bench::options(), Dispatcher::Clock::now());
+  b.send(state, peer, R"({"op":"who","topic":"t","id":1})");
+  b.send(state, peer, R"({"op":"sub","topic":"t","id":2})");
+  b.send(state, peer, R"({"op":"pub","topic":"t","data":7,"id":3})");
+  b.send(state, peer, R"({"op":"ping","id":4})");
+  b.send(state, peer, R"({"op":"nonsense"})");
+  // The pub was served (its msg is an event, not held back); its ok waits behind who's.
+  const auto first = peer.take();
+  REQUIRE(first.size() == 1);
+  CHECK(first[0]["op"] == "msg");
+  CHECK(b.engine.held() == 1);
+  b.engine.release();
+  std::vector<std::string> ops;
+  std::vector<json> ids;
+  for (const auto& f : peer.take()) {
+    ops.push_back(f["op"]);
+    ids.push_back(f.value("id", json()));
+  }
+  CHECK(ops == std::vector<std::string>{"who", "ok", "ok", "pong", "error"});
+  CHECK(ids == std::vector<json>{1, 2, 3, 4, nullptr});
+  // Nothing held any more: replies go straight out again.
+  b.send(state, peer, R"({"op":"ping","id":5})");
+  CHECK(peer.take_ops() == std::vector<std::string>{"pong"});
+}
+
+TEST_CASE("a hello refused later can be retried; a second hello meanwhile is refused",
+          "[dispatch][deferred]") {
+  Bench b;
+  FakePeer peer;
+  SessionState state(b.hub.connect(peer), Bench::options(), Dispatcher::Clock::now());
+  b.engine.refuse_names = HubError{parley::protocol::ErrorCode::name_taken, "taken"};
+  b.send(state, peer, R"({"op":"hello","name":"ann","id":1})");
+  b.send(state, peer, R"({"op":"hello","name":"bea","id":2})");  // while the first is pending
+  b.engine.release();
+  const auto replies = peer.take();
+  REQUIRE(replies.size() == 2);
+  CHECK(replies[0]["code"] == "name_taken");
+  CHECK(replies[0]["id"] == 1);
+  CHECK(replies[1]["code"] == "already_greeted");
+  CHECK_FALSE(state.greeted);  // undone: a refused hello may be retried
+  b.engine.refuse_names.reset();
+  b.send(state, peer, R"({"op":"hello","name":"ann","id":3})");
+  b.engine.release();
+  const auto welcome = peer.take();
+  REQUIRE(welcome.size() == 1);
+  CHECK(welcome[0]["op"] == "welcome");
+  CHECK(welcome[0]["name"] == "ann");
+  CHECK(state.greeted);
+}
+
+TEST_CASE("an answer for a session that has gone is dropped", "[dispatch][deferred]") {
+  Bench b;
+  FakePeer peer;
+  SessionState state(b.hub.connect(peer), Bench::options(), Dispatcher::Clock::now());
+  b.send(state, peer, R"({"op":"who","topic":"t","id":1})");
+  b.send(state, peer, R"({"op":"ping","id":2})");
+  b.hub.disconnect(state.id);
+  b.engine.release();
+  CHECK(peer.take().empty());
+  CHECK(peer.replies == 0);
+}
