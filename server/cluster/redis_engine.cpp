@@ -202,10 +202,11 @@ bool RedisEngine::eval(Script script, const std::vector<std::string_view>& keys,
 }
 
 void RedisEngine::schedule_heartbeat() {
-  // Renewed four times per TTL, and the TTL is two thirds of the node timeout: a dead
-  // node is reaped within the timeout.
+  // The TTL is half the node timeout and is renewed every fifth of it: a dead node's key
+  // expires within half the timeout and the next beat of any node reaps it, within 0.7
+  // of the timeout in all.
   heartbeat_timer_.expires_after(
-      std::max(options_.node_timeout / 4, std::chrono::milliseconds(50)));
+      std::max(options_.node_timeout / 5, std::chrono::milliseconds(20)));
   heartbeat_timer_.async_wait([this, alive = alive_](const std::error_code& ec) {
     if (ec || !*alive || stopped_) return;
     heartbeat();
@@ -215,7 +216,7 @@ void RedisEngine::schedule_heartbeat() {
 
 void RedisEngine::heartbeat() {
   const std::string ttl =
-      std::to_string(std::max<std::int64_t>(options_.node_timeout.count() * 2 / 3, 1));
+      std::to_string(std::max<std::int64_t>(options_.node_timeout.count() / 2, 1));
   eval(heartbeat_s, {}, {prefix_, channels_, node_id(), ttl},
        [this, alive = alive_](redisReply* reply) {
          if (*alive && reply != nullptr && reply->type == REDIS_REPLY_INTEGER)
@@ -240,7 +241,7 @@ void RedisEngine::resync() {
         names.push_back(owner(id) + " " + name);
       });
   const std::string ttl =
-      std::to_string(std::max<std::int64_t>(options_.node_timeout.count() * 2 / 3, 1));
+      std::to_string(std::max<std::int64_t>(options_.node_timeout.count() / 2, 1));
   const std::string count = std::to_string(room_count);
   std::vector<std::string_view> args{prefix_, channels_, node_id(), ttl, count};
   for (const auto& r : rooms) args.push_back(r);

@@ -74,7 +74,7 @@ class LaterEngine final : public Engine {
                Done<std::pair<Status, MessagesView>> done) override {
     local_.history(topic, limit, before, after, std::move(done));
   }
-  protocol::StatsReport stats_report(std::uint64_t uptime_s) const override {
+  parley::protocol::StatsReport stats_report(std::uint64_t uptime_s) const override {
     return local_.stats_report(uptime_s);
   }
 
