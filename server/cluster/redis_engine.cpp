@@ -111,8 +111,7 @@ constexpr const char* kScripts[] = {
 }  // namespace
 
 RedisEngine::RedisEngine(asio::io_context& io, Hub& hub, ClusterOptions options)
-    : io_(io),
-      hub_(hub),
+    : hub_(hub),
       options_(std::move(options)),
       channels_("parley:" + std::to_string(options_.target.db) + ":"),
       cmd_(io, options_.target, "command"),
@@ -193,7 +192,7 @@ bool RedisEngine::eval(Script script, const std::vector<std::string_view>& keys,
   const std::string count = std::to_string(keys.size());
   std::vector<std::string_view> argv;
   argv.reserve(3 + keys.size() + args.size());
-  argv.push_back("EVALSHA");
+  argv.emplace_back("EVALSHA");
   argv.push_back(shas_[script]);
   argv.push_back(count);
   argv.insert(argv.end(), keys.begin(), keys.end());
@@ -508,6 +507,13 @@ Status RedisEngine::leave(SessionId id, const std::string& topic) {
   const std::string name = hub_.name_of(id);
   if (!hub_.exit_room(id, topic))
     return HubError{ErrorCode::not_joined, "not a member of '" + topic + "'"};
+  leave_in_store(id, topic, name);
+  return std::nullopt;
+}
+
+// The member leaves the topic in Redis (presence leave to every node) and this node drops
+// its use of the topic's channel. Sent without waiting: nothing here needs the answer.
+void RedisEngine::leave_in_store(SessionId id, const std::string& topic, const std::string& name) {
   const std::string channel = topic_channel(topic);
   drop_channel(channel, false);
   const std::string field = owner(id);
@@ -517,7 +523,6 @@ Status RedisEngine::leave(SessionId id, const std::string& topic) {
        {field, topic + " " + std::to_string(id) + " " + name, channel,
         "p " + field + "\n" + protocol::build_presence(topic, name, false), topic},
        [](redisReply*) {});
-  return std::nullopt;
 }
 
 void RedisEngine::tell(SessionId id, std::string_view to, std::string_view data_json,
@@ -651,20 +656,10 @@ void RedisEngine::session_opened(SessionId id) {
 
 void RedisEngine::session_closing(SessionId id, const std::vector<std::string>& rooms,
                                   bool /*announce*/) {
-  // In a cluster the other nodes' members hear of it even on shutdown (PROTOCOL.md §
+  // In a cluster the other nodes' members hear of it even on shutdown (../shared/PROTOCOL.md §
   // Clusters: a stopping node's members leave at once).
   const std::string name = hub_.name_of(id);
-  const std::string field = owner(id);
-  for (const auto& topic : rooms) {
-    const std::string channel = topic_channel(topic);
-    drop_channel(channel, false);
-    eval(leave_s,
-         {prefix_ + "members:" + topic, prefix_ + "hist:" + topic, prefix_ + "topics",
-          prefix_ + "node:" + node_id() + ":rooms"},
-         {field, topic + " " + std::to_string(id) + " " + name, channel,
-          "p " + field + "\n" + protocol::build_presence(topic, name, false), topic},
-         [](redisReply*) {});
-  }
+  for (const auto& topic : rooms) leave_in_store(id, topic, name);
   for (const auto& pattern : hub_.patterns_of(id)) {
     bool glob = false;
     const std::string channel = pattern_channel(pattern, glob);

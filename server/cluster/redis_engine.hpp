@@ -99,8 +99,8 @@ class RedisEngine final : public Engine, public HubObserver {
   std::string owner(SessionId id) const;  // "N S"
   std::string epoch_candidate();
   void release_name(SessionId id, const std::string& folded);
+  void leave_in_store(SessionId id, const std::string& topic, const std::string& name);
 
-  asio::io_context& io_;
   Hub& hub_;
   ClusterOptions options_;
   std::string prefix_ = "parley:";  // keys (the database is chosen with SELECT)

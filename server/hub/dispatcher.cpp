@@ -70,6 +70,7 @@ void Dispatcher::complete(const Later& later, std::string frame, bool acted) {
     if (slot.ticket != later.ticket) continue;
     slot.ready = true;
     if (!frame.empty()) slot.frame = make_frame(std::move(frame));
+    break;
   }
   while (!slots.empty() && slots.front().ready) {
     if (slots.front().frame) peer->reply(slots.front().frame);

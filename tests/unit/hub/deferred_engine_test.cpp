@@ -132,7 +132,7 @@ TEST_CASE("replies wait for an earlier deferred one, and the session is served m
   CHECK(peer.take_ops() == std::vector<std::string>{"pong"});
 }
 
-TEST_CASE("a hello refused later can be retried; a second hello meanwhile is refused",
+TEST_CASE("a hello refused later can be retried, and a second hello meanwhile is refused",
           "[dispatch][deferred]") {
   Bench b;
   FakePeer peer;
