@@ -91,6 +91,16 @@ TEST_CASE("two nodes are one server: names, presence, messages, history, tell, t
   // A wildcard subscription on one node gets what the other node publishes.
   bob.send({{"op", "sub"}, {"topic", "chat.*"}, {"id", 3}});
   bob.expect({{"op", "ok"}, {"id", 3}});
+  // The node's Redis subscription for a new pattern may trail the ok (a known gap, see
+  // docs/architecture.md): probe until it is in place.
+  for (int probe = 0;; ++probe) {
+    alice.send({{"op", "pub"}, {"topic", "chat.probe"}, {"data", probe}, {"id", "probe"}});
+    alice.expect({{"op", "ok"}, {"id", "probe"}});
+    if (bob.try_recv(100ms)) break;
+    REQUIRE(probe < 100);
+  }
+  while (bob.try_recv(100ms)) {
+  }
   alice.send({{"op", "pub"}, {"topic", "chat.x.y"}, {"data", "not for chat.*"}});
   alice.send({{"op", "pub"}, {"topic", "chat.x"}, {"data", 1}, {"id", 4}});
   alice.expect({{"op", "ok"}, {"id", 4}});
@@ -114,16 +124,22 @@ TEST_CASE("two nodes are one server: names, presence, messages, history, tell, t
   bob.expect({{"op", "error"}, {"id", 8}, {"code", "no_such_user"}});
 
   bob.send({{"op", "topics"}, {"id", 9}});
-  const json topics = bob.expect({{"op", "topics"}, {"id", 9}});
+  json topics = bob.expect({{"op", "topics"}, {"id", 9}});
+  REQUIRE(topics["topics"].size() == 4);
+  CHECK(topics["topics"][0]["topic"] == "chat.probe");
+  topics["topics"].erase(0);
   CHECK(topics["topics"] == json::parse(R"([{"topic":"chat.x","members":0,"seq":1},
       {"topic":"chat.x.y","members":0,"seq":1},{"topic":"room","members":2,"seq":1}])"));
 
-  // nodes counts the nodes alive at the last heartbeat (every 400 ms here).
+  // nodes counts the nodes alive at the node's last heartbeat (every 400 ms here): asked
+  // again until a heartbeat has seen both, for at most 5 s.
   json stats;
-  for (int attempt = 0; attempt < 500; ++attempt) {
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  for (int attempt = 0;; ++attempt) {
     bob.send({{"op", "stats"}, {"id", attempt}});
     stats = bob.expect({{"op", "stats"}, {"id", attempt}});
-    if (stats["nodes"] == 2) break;
+    if (stats["nodes"] == 2 || std::chrono::steady_clock::now() > deadline) break;
+    CHECK_FALSE(bob.try_recv(50ms));  // nothing else is due for bob meanwhile
   }
   CHECK(stats["node"] == welcome_b["node"]);
   CHECK(stats["nodes"] == 2);
