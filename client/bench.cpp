@@ -21,7 +21,6 @@
 namespace parley::client {
 namespace {
 
-using asio::ip::tcp;
 using namespace asio::experimental::awaitable_operators;
 using namespace std::chrono_literals;
 using bench::now_ns;
@@ -85,11 +84,11 @@ class Wake {
   bool notified_ = false;
 };
 
-// One TCP connection with its read buffer; [head, tail) is received but not parsed yet.
+// One connection (the client's ClientSession and Connection, on any transport) with the
+// bench's own read buffer; [head, tail) is received but not parsed yet.
 struct Conn {
-  Conn(const asio::any_io_executor& executor, std::string conn_label)
-      : socket(executor), label(std::move(conn_label)) {}
-  tcp::socket socket;
+  explicit Conn(std::string conn_label) : label(std::move(conn_label)) {}
+  std::unique_ptr<ClientSession> session;  // set by BenchRun::open
   std::string label;
   std::unique_ptr<char[]> buf;
   std::size_t cap = 0, head = 0, tail = 0;
@@ -98,6 +97,7 @@ struct Conn {
   bool writing = false;   // a write is in flight (publishers)
   bool pong_due = false;  // the server pinged while a write was in flight
 
+  Connection& connection() const { return session->connection(); }
   // Room for the next read; false if one frame outgrew kMaxReadBuffer.
   bool make_space() {
     if (!buf) {
@@ -122,8 +122,20 @@ struct Conn {
     }
     return true;
   }
+  // Appends bytes received before the reader started; false if over kMaxReadBuffer.
+  bool append(std::string_view bytes) {
+    while (!bytes.empty()) {
+      if (!make_space()) return false;
+      const std::size_t n = std::min(bytes.size(), cap - tail);
+      std::memcpy(buf.get() + tail, bytes.data(), n);
+      tail += n;
+      bytes.remove_prefix(n);
+    }
+    return true;
+  }
   // The next complete line in the buffer (without '\n' and '\r'), consumed.
   bool next_line(std::string_view& line) {
+    if (head == tail) return false;  // nothing buffered (buf may not even be allocated yet)
     const char* start = buf.get() + head;
     const auto* newline = static_cast<const char*>(std::memchr(start, '\n', tail - head));
     if (newline == nullptr) return false;
@@ -136,8 +148,8 @@ struct Conn {
 };
 
 struct Sub {
-  Sub(const asio::any_io_executor& executor, std::string label, int pubs)
-      : conn(executor, std::move(label)), next(static_cast<std::size_t>(pubs), 0) {}
+  Sub(std::string label, int pubs)
+      : conn(std::move(label)), next(static_cast<std::size_t>(pubs), 0) {}
   Conn conn;
   std::vector<std::uint64_t> next;  // next expected sequence number per publisher
   std::uint64_t received = 0;
@@ -150,7 +162,7 @@ struct Sub {
 
 struct Pub {
   Pub(const asio::any_io_executor& executor, std::string label)
-      : conn(executor, std::move(label)), wake(executor) {}
+      : conn(std::move(label)), wake(executor) {}
   Conn conn;
   Wake wake;
   std::uint64_t sent = 0;         // data messages written (or being written)
@@ -176,8 +188,6 @@ class BenchRun : public std::enable_shared_from_this<BenchRun> {
   // Setup, one connection at a time: connect, hello, and (subscribers) sub.
   asio::awaitable<int> open(Conn& conn, const Endpoint& endpoint, std::string name);
   asio::awaitable<int> subscribe(Conn& conn);
-  // Reads lines until one arrives, within `deadline_ns`; false on timeout or close.
-  asio::awaitable<bool> read_frame(Conn& conn, nlohmann::json& frame, std::int64_t deadline_ns);
   asio::awaitable<bool> write(Conn& conn, std::string_view bytes);
   asio::awaitable<void> send_pong(Conn& conn);
 
@@ -248,8 +258,7 @@ void BenchRun::on_lost(Conn& conn, const std::string& why) {
   if (conn.closing || conn.lost) return;
   conn.lost = true;
   logger()->warn("{}: {}", conn.label, why);
-  std::error_code ignored;
-  conn.socket.close(ignored);
+  conn.connection().close();
   if (!subs_.empty() && &conn == &subs_.front()->conn && !window_disabled_) {
     // Subscriber 0 paces the publishers; without it nothing would.
     window_disabled_ = true;
@@ -278,9 +287,7 @@ void BenchRun::update_target() {
 
 asio::awaitable<bool> BenchRun::write(Conn& conn, std::string_view bytes) {
   conn.writing = true;
-  auto buffer = asio::buffer(bytes.data(), bytes.size());
-  auto op = asio::async_write(conn.socket, buffer, use_nothrow);
-  auto [ec, written] = co_await std::move(op);
+  const std::error_code ec = co_await conn.connection().write(bytes);
   conn.writing = false;
   if (ec) {
     on_lost(conn, "write failed: " + ec.message());
@@ -294,121 +301,34 @@ asio::awaitable<void> BenchRun::send_pong(Conn& conn) {
   co_await write(conn, kPong);
 }
 
-asio::awaitable<bool> BenchRun::read_frame(Conn& conn, nlohmann::json& frame,
-                                           std::int64_t deadline_ns) {
-  asio::steady_timer timer(executor_);
-  while (true) {
-    std::string_view line;
-    while (conn.buf && conn.next_line(line)) {
-      if (line.empty()) continue;
-      frame = nlohmann::json::parse(line, nullptr, false);
-      if (frame.is_discarded() || !frame.is_object()) continue;
-      if (frame.value("op", "") == "ping") {
-        const bool sent = co_await write(conn, kPong);
-        if (!sent) co_return false;
-        continue;
-      }
-      co_return true;
-    }
-    if (!conn.make_space()) co_return false;
-    const std::int64_t left = deadline_ns - now_ns();
-    if (left <= 0) co_return false;
-    timer.expires_after(std::chrono::nanoseconds(left));
-    auto buffer = asio::buffer(conn.buf.get() + conn.tail, conn.cap - conn.tail);
-    auto read_op = conn.socket.async_read_some(buffer, use_nothrow);
-    auto timer_op = timer.async_wait(use_nothrow);
-    auto race = std::move(read_op) || std::move(timer_op);
-    auto outcome = co_await std::move(race);
-    if (outcome.index() == 1) {
-      logger()->debug("{}: timed out waiting for a frame", conn.label);
-      co_return false;
-    }
-    const auto& [ec, n] = std::get<0>(outcome);
-    if (ec) {
-      logger()->debug("{}: read failed: {}", conn.label, ec.message());
-      co_return false;
-    }
-    conn.tail += n;
-  }
-}
-
 asio::awaitable<int> BenchRun::open(Conn& conn, const Endpoint& endpoint, std::string name) {
-  asio::ip::tcp::resolver resolver(executor_);
-  auto resolve_op =
-      resolver.async_resolve(endpoint.host, std::to_string(endpoint.port), use_nothrow);
-  auto [resolve_error, results] = co_await std::move(resolve_op);
-  if (resolve_error) {
-    std::fprintf(stderr, "parley: cannot resolve %s: %s\n", endpoint.host.c_str(),
-                 resolve_error.message().c_str());
-    co_return kCannotConnect;
+  CommonOptions options = common_;
+  options.servers = {endpoint};
+  options.name = std::move(name);
+  options.name_is_default = false;
+  conn.session = std::make_unique<ClientSession>(executor_, std::move(options));
+  conn.session->on_event = [&conn](const nlohmann::json& frame) {
+    if (frame.value("op", "") == "error")
+      logger()->warn("{}: before the run: {}", conn.label, describe_error(frame));
+  };
+  const auto failed = co_await conn.session->open(true);
+  if (failed) {
+    std::fprintf(stderr, "parley: %s: %s\n", conn.label.c_str(), failed->reason.c_str());
+    co_return failed->exit_code;
   }
-  asio::steady_timer deadline(executor_, common_.connect_timeout);
-  auto connect_op = asio::async_connect(conn.socket, results, use_nothrow);
-  auto timer_op = deadline.async_wait(use_nothrow);
-  auto race = std::move(connect_op) || std::move(timer_op);
-  auto outcome = co_await std::move(race);
-  if (outcome.index() == 1) {
-    std::fprintf(stderr, "parley: no answer from %s within %lld ms\n", endpoint.text().c_str(),
-                 static_cast<long long>(common_.connect_timeout.count()));
-    co_return kCannotConnect;
-  }
-  const auto& [ec, ignored] = std::get<0>(outcome);
-  if (ec) {
-    std::fprintf(stderr, "parley: cannot connect to %s: %s\n", endpoint.text().c_str(),
-                 ec.message().c_str());
-    co_return kCannotConnect;
-  }
-  std::error_code option_error;
-  conn.socket.set_option(tcp::no_delay(true), option_error);
-
-  nlohmann::json hello = {{"op", "hello"}, {"id", "hello"}};
-  if (!name.empty()) hello["name"] = name;
-  if (!common_.token.empty()) hello["token"] = common_.token;
-  const std::string hello_line = hello.dump() + "\n";
-  const bool sent = co_await write(conn, hello_line);
-  if (!sent) co_return kServerError;
-  nlohmann::json reply;
-  const std::int64_t reply_deadline =
-      now_ns() +
-      std::chrono::duration_cast<std::chrono::nanoseconds>(common_.reply_timeout).count();
-  const bool got = co_await read_frame(conn, reply, reply_deadline);
-  if (!got) {
-    std::fprintf(stderr, "parley: %s: no welcome from the server\n", conn.label.c_str());
-    co_return kServerError;
-  }
-  if (reply.value("op", "") != "welcome") {
-    std::fprintf(stderr, "parley: %s: hello refused: %s\n", conn.label.c_str(),
-                 describe_error(reply).c_str());
-    co_return kServerError;
-  }
-  const auto limits = reply.value("limits", nlohmann::json::object());
-  if (limits.is_object() && limits.contains("max_frame") &&
-      limits["max_frame"].is_number_unsigned())
-    max_frame_ = limits["max_frame"].get<std::size_t>();
+  if (const std::size_t limit = conn.session->max_frame(); limit > 0) max_frame_ = limit;
   co_return kOk;
 }
 
 asio::awaitable<int> BenchRun::subscribe(Conn& conn) {
-  nlohmann::json sub = {{"op", "sub"}, {"topic", options_.topic}, {"id", "sub"}};
-  const std::string sub_line = sub.dump() + "\n";
-  const bool sent = co_await write(conn, sub_line);
-  if (!sent) co_return kServerError;
-  const std::int64_t deadline =
-      now_ns() +
-      std::chrono::duration_cast<std::chrono::nanoseconds>(common_.reply_timeout).count();
-  nlohmann::json reply;
-  while (true) {
-    const bool got = co_await read_frame(conn, reply, deadline);
-    if (!got) {
-      std::fprintf(stderr, "parley: %s: no reply to sub\n", conn.label.c_str());
-      co_return kServerError;
-    }
-    if (reply.value("id", nlohmann::json()) != "sub") continue;
-    if (reply.value("op", "") == "ok") co_return kOk;
+  nlohmann::json frame = {{"op", "sub"}, {"topic", options_.topic}};
+  const auto reply = co_await conn.session->request(std::move(frame));
+  if (const auto* failed = std::get_if<Failure>(&reply)) {
     std::fprintf(stderr, "parley: %s: sub %s refused: %s\n", conn.label.c_str(),
-                 options_.topic.c_str(), describe_error(reply).c_str());
-    co_return kServerError;
+                 options_.topic.c_str(), failed->reason.c_str());
+    co_return failed->exit_code;
   }
+  co_return kOk;
 }
 
 // The hot path: one data message as a subscriber sees it.
@@ -513,6 +433,11 @@ void BenchRun::on_control(Conn& conn, Sub* sub, std::string_view line, std::int6
 asio::awaitable<void> BenchRun::reader(Conn& conn, Sub* sub) {
   auto self = shared_from_this();  // the run outlives every read
   std::int64_t now = now_ns();
+  // What the session received past its last reply is the start of the stream.
+  if (!conn.append(conn.connection().take_unread())) {
+    on_lost(conn, "a frame exceeds the 16 MiB read buffer");
+    co_return;
+  }
   while (true) {
     std::string_view line;
     while (conn.next_line(line)) {
@@ -525,8 +450,7 @@ asio::awaitable<void> BenchRun::reader(Conn& conn, Sub* sub) {
       co_return;
     }
     auto buffer = asio::buffer(conn.buf.get() + conn.tail, conn.cap - conn.tail);
-    auto read_op = conn.socket.async_read_some(buffer, use_nothrow);
-    auto [ec, n] = co_await std::move(read_op);
+    auto [ec, n] = co_await conn.connection().read_some(buffer);
     if (ec) {
       if (!conn.closing) {
         on_lost(conn, ec == asio::error::eof ? std::string("closed by the server")
@@ -658,9 +582,7 @@ bool BenchRun::frame_fits() const {
 void BenchRun::close_all() {
   auto shut = [](Conn& conn) {
     conn.closing = true;
-    std::error_code ignored;
-    conn.socket.shutdown(tcp::socket::shutdown_both, ignored);
-    conn.socket.close(ignored);
+    if (conn.session) conn.connection().close();
   };
   for (auto& sub : subs_) shut(sub->conn);
   for (auto& pub : pubs_) shut(pub->conn);
@@ -668,8 +590,14 @@ void BenchRun::close_all() {
 }
 
 asio::awaitable<int> BenchRun::run() {
-  // A load test measures one server: the first address given.
-  const Endpoint* endpoint = &common_.servers.front();
+  // A load test measures one server: the first address given (with --ws, its HTTP
+  // listener's WebSocket path).
+  Endpoint first = common_.servers.front();
+  if (options_.ws && !first.ws) {
+    first.ws = true;
+    first.path = "/ws";
+  }
+  const Endpoint* endpoint = &first;
   if (options_.topic.empty()) options_.topic = random_topic();
   if (!protocol::is_valid_topic(options_.topic) || protocol::is_system_topic(options_.topic)) {
     std::fprintf(stderr, "parley: '%s' is not a topic one can publish to\n",
@@ -684,7 +612,7 @@ asio::awaitable<int> BenchRun::run() {
   frame_ += "\"}\n";
 
   for (int i = 0; i < options_.subs; ++i)
-    subs_.push_back(std::make_unique<Sub>(executor_, "sub " + std::to_string(i), options_.pubs));
+    subs_.push_back(std::make_unique<Sub>("sub " + std::to_string(i), options_.pubs));
   for (int i = 0; i < options_.pubs; ++i)
     pubs_.push_back(std::make_unique<Pub>(executor_, "pub " + std::to_string(i)));
 

@@ -21,6 +21,7 @@ struct BenchOptions {
   std::string topic;            // empty: bench.<random>
   std::uint64_t window = 1000;  // max messages a publisher is ahead of subscriber 0; 0 = off
   bool json = false;            // one JSON line on stdout instead of the readable summary
+  bool ws = false;              // WebSocket to the address's /ws (its HTTP listener)
 };
 
 // Runs the benchmark; prints the summary on stdout and returns the exit code: 0 clean,

@@ -13,6 +13,7 @@
 #include "input_checks.hpp"
 #include "input_lines.hpp"
 #include "line_editor.hpp"
+#include "password_prompt.hpp"
 #include "prompt_view.hpp"
 #include "raw_terminal.hpp"
 #include "render.hpp"
@@ -76,8 +77,21 @@ class Chat {
       view_.set_width(RawTerminal::width());
       asio::co_spawn(executor_, watch_resize(), asio::detached);
     }
-    if (auto failed = co_await connect(false)) co_return report_and_exit(*failed);
+    auto first = co_await connect(false);
+    if (first && first->code == "auth_failed" && options_.password.empty() && interactive_ &&
+        !options_.name.empty()) {
+      // An account server wants a password: ask for it once, without echo.
+      write("parley: " + first->reason + "\r\npassword for " + render_name(options_.name, false) +
+            ": ");
+      const auto password = read_password(STDIN_FILENO);
+      write("\r\n");
+      if (!password || password->empty()) co_return report_and_exit(*first);
+      options_.password = *password;
+      first = co_await connect(false);
+    }
+    if (first) co_return report_and_exit(*first);
     asio::co_spawn(executor_, read_input(), asio::detached);
+    if (interactive_) asio::co_spawn(executor_, keep_status(), asio::detached);
     Backoff backoff;
     while (!quitting_) {
       co_await read_network();
@@ -85,6 +99,16 @@ class Chat {
       handlers_.clear();  // their replies will not come on a new connection
       reply_signal_.cancel();
       if (quitting_) break;
+      if (last_bye_ == "replaced" || last_bye_ == "auth_revoked") {
+        // Reconnecting would take the name back from the newer session, which would take
+        // it back again: a takeover loop. The user decides.
+        co_return report_and_exit(Failure{
+            kServerError, last_bye_ == "replaced"
+                              ? "not reconnecting: this name is in use by your newer session "
+                                "(run parley chat again to take it back)"
+                              : "not reconnecting: the server revoked this sign-in (check the "
+                                "account's password, then run parley chat again)"});
+      }
       say("* lost the connection to " + session_->endpoint().text() + ", reconnecting");
       server_index_ = session_->server_index() + 1;  // the next address, when several
       backoff.reset();
@@ -100,6 +124,7 @@ class Chat {
     if (interactive_) write(clear_prompt());
     resize_.reset();
     presence_timer_.cancel();
+    status_timer_.cancel();
     if (!pending_.empty()) {
       std::fprintf(stderr, "parley: %zu line(s) typed while disconnected were not sent\n",
                    pending_.size());
@@ -111,6 +136,7 @@ class Chat {
  private:
   // Connects, says hello and (re)joins every room, resuming after the last seq seen.
   asio::awaitable<std::optional<Failure>> connect(bool again) {
+    last_bye_.clear();
     session_ = std::make_unique<ClientSession>(executor_, options_, server_index_);
     if (auto failed = co_await session_->open(true)) co_return failed;
     session_->on_event = [this](const json& frame) { show(frame); };
@@ -230,6 +256,10 @@ class Chat {
     if (op == "presence") {
       note_presence(frame);
       return false;
+    }
+    if (op == "bye") {
+      const json reason = frame.value("reason", json());
+      last_bye_ = reason.is_string() ? reason.get<std::string>() : "";
     }
     if (op == "bye" && quitting_) return false;
     if (op == "msg" || op == "error" || op == "bye") say(render_event(frame, style()));
@@ -651,6 +681,47 @@ class Chat {
       write(text + "\n");
     }
   }
+  // The status row above the prompt: connection state, server, name, round trip, room.
+  std::string status_line() const {
+    std::string status = " parley";
+    const std::string server = session_ ? safe_text_of(session_->endpoint().text()) : "";
+    if (connected_) {
+      status += " | " + server + " as " + render_name(name_, false);
+      if (rtt_ms_) {
+        status += " | round trip " + std::to_string(*rtt_ms_).substr(0, 5) + " ms";
+      }
+    } else {
+      status += " | reconnecting to " + server;
+    }
+    if (!current_.empty()) {
+      const auto members = members_.find(current_);
+      status += " | #" + current_;
+      if (members != members_.end())
+        status += " (" + std::to_string(members->second.size()) + " here)";
+    }
+    return status + " ";
+  }
+
+  // Measures the round trip for the status row now and every 10 s.
+  asio::awaitable<void> keep_status() {
+    while (!quitting_) {
+      if (connected_) {
+        const auto started = std::chrono::steady_clock::now();
+        // Named first: GCC 12 miscompiles braced lists inside co_await.
+        json ping = json{{"op", "ping"}};
+        auto then = [this, started](const json&) {
+          const auto rtt = std::chrono::duration_cast<std::chrono::microseconds>(
+              std::chrono::steady_clock::now() - started);
+          rtt_ms_ = static_cast<double>(rtt.count()) / 1000.0;
+          redraw();
+        };
+        co_await ask(std::move(ping), std::move(then), false);
+      }
+      status_timer_.expires_after(std::chrono::seconds(10));
+      co_await status_timer_.async_wait(as_tuple(use_awaitable));
+    }
+  }
+
   void redraw() {
     if (!interactive_ || quitting_) return;
     std::string prompt;
@@ -659,7 +730,7 @@ class Chat {
     if (pending > 0) prompt += "[" + std::to_string(pending) + " pending] ";
     prompt += current_.empty() ? "> " : "#" + current_ + "> ";
     view_.set_width(RawTerminal::width());
-    write(view_.draw(prompt, editor_.line(), editor_.cursor()));
+    write(view_.draw(prompt, editor_.line(), editor_.cursor(), status_line()));
   }
   // The width is read at every drawing: a resize may not have been signalled yet, and the
   // terminal has already reflowed the rows drawn at the old width.
@@ -681,6 +752,7 @@ class Chat {
 
   asio::any_io_executor executor_;
   CommonOptions options_;
+  std::string last_bye_;  // the reason of the server's last bye on this connection
   bool interactive_;
   bool colour_;
   std::vector<std::string> wanted_rooms_;
@@ -699,6 +771,8 @@ class Chat {
   std::size_t unacknowledged_ = 0;
   std::map<std::pair<std::string, bool>, std::vector<std::string>> presence_;
   asio::steady_timer presence_timer_;
+  asio::steady_timer status_timer_{executor_};
+  std::optional<double> rtt_ms_;     // the last round trip measured for the status row
   asio::steady_timer reply_signal_;  // cancelled at every reply: wakes a piped command
   bool presence_pending_ = false;
   std::chrono::steady_clock::time_point presence_first_;

@@ -16,8 +16,11 @@ std::string describe_error(const json& frame) {
   const std::string message =
       frame.value("message", json()).is_string() ? frame["message"].get<std::string>() : "";
   std::string text = safe_text(code, "\\n") + ": " + safe_text(message, "\\n");
-  if (code == "auth_failed" || code == "not_authenticated")
-    text += " (give the server's token with --token TOKEN or PARLEY_TOKEN=TOKEN)";
+  if (code == "auth_failed" || code == "not_authenticated") {
+    text +=
+        " (a server with a shared token: --token TOKEN or PARLEY_TOKEN=TOKEN; a server with "
+        "accounts: --name NAME and --password, or PARLEY_PASSWORD, with the account's password)";
+  }
   return text;
 }
 
@@ -41,7 +44,8 @@ asio::awaitable<std::optional<Failure>> ClientSession::open(bool always_hello) {
   if (options_.servers.empty()) co_return Failure{kUsage, "no server address given"};
   std::string failures;
   for (std::size_t tried = 0; tried < options_.servers.size(); ++tried) {
-    const std::string failure = co_await connection_.connect(endpoint(), options_.connect_timeout);
+    const std::string failure =
+        co_await connection_.connect(endpoint(), options_.connect_timeout, options_.tls);
     if (failure.empty()) {
       failures.clear();
       break;
@@ -50,7 +54,8 @@ asio::awaitable<std::optional<Failure>> ClientSession::open(bool always_hello) {
     server_index_ = (server_index_ + 1) % options_.servers.size();
   }
   if (!failures.empty()) co_return Failure{kCannotConnect, failures, true};
-  if (!always_hello && options_.name.empty() && options_.token.empty()) co_return std::nullopt;
+  if (!always_hello && options_.name.empty() && options_.token.empty() && options_.password.empty())
+    co_return std::nullopt;
   co_return co_await hello();
 }
 
@@ -58,6 +63,7 @@ asio::awaitable<std::optional<Failure>> ClientSession::hello() {
   json frame = {{"op", "hello"}};
   if (!options_.name.empty()) frame["name"] = options_.name;
   if (!options_.token.empty()) frame["token"] = options_.token;
+  if (!options_.password.empty()) frame["password"] = options_.password;
   auto reply = co_await request(frame);
   if (auto* failed = std::get_if<Failure>(&reply)) {
     // A default name ($USER) that is taken or not allowed is no reason to fail: go on as
@@ -94,6 +100,7 @@ asio::awaitable<std::variant<json, Failure>> ClientSession::request(
     }
     if (read == Connection::Read::closed) {
       if (!closing_error_.empty()) co_return Failure{kServerError, closing_error_, true};
+      if (!connection_.error().empty()) co_return Failure{kServerError, connection_.error(), true};
       co_return Failure{kServerError, "the server closed the connection", true};
     }
     json reply = json::parse(line, nullptr, false);

@@ -26,6 +26,8 @@ struct CommonOptions {
   std::vector<Endpoint> servers;          // parsed from `server`; tried in turn
   std::string name;
   std::string token;
+  std::string password;          // an account's password (--password, PARLEY_PASSWORD)
+  TlsSetup tls;                  // for tls:// and wss:// addresses (and every address with --tls)
   bool name_is_default = false;  // taken from $USER: fall back to a guest name if refused
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds reply_timeout{5000};
@@ -84,7 +86,7 @@ class ClientSession {
 };
 
 // One line for a server `error` frame: "code: message", with a hint of what to do for
-// the errors a user can fix (a missing or wrong token).
+// the errors a user can fix (a missing or wrong token or password).
 std::string describe_error(const json& frame);
 
 // `frame` serialised with the field "data" holding `raw_data` exactly as written (a

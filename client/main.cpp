@@ -17,7 +17,9 @@
 #include "parley/common/duration.hpp"
 #include "parley/common/endpoint.hpp"
 #include "parley/protocol/version.hpp"
+#include "passwd.hpp"
 #include "script.hpp"
+#include "tls_context.hpp"
 
 namespace {
 
@@ -49,25 +51,68 @@ int run(const std::function<asio::awaitable<int>()>& command) {
   return exit_code;
 }
 
+// Where a value came from, for error messages: the flag when the command line has it,
+// else the environment variable that set it (PARLEY_TIMEOUT=abc must not be blamed on
+// a --timeout nobody typed).
+class ValueSource {
+ public:
+  ValueSource(int argc, char** argv) : args_(argv + 1, argv + argc) {}
+  std::string operator()(const std::string& flag, const char* env) const {
+    for (const auto& arg : args_) {
+      if (arg == flag || arg.starts_with(flag + "=")) return flag;
+    }
+    return env != nullptr && std::getenv(env) != nullptr ? std::string(env) : flag;
+  }
+
+ private:
+  std::vector<std::string> args_;
+};
+
+struct TlsFlags {
+  bool all = false;  // --tls: every address speaks TLS
+  parley::client::TlsFiles files;
+};
+
 // Fills the parsed forms of the common options; a usage error's reason when one is bad.
 std::optional<std::string> finish_common(CommonOptions& common, const std::string& timeout,
-                                         bool timeout_given, bool name_given) {
+                                         bool timeout_given, bool name_given, const TlsFlags& tls,
+                                         const ValueSource& source) {
   auto servers = parley::common::parse_endpoints(common.server, "127.0.0.1");
   if (!servers) {
-    return "'" + common.server +
+    return source("--server", "PARLEY_SERVER") + ": '" + common.server +
            "' is not a server address: " + std::string(parley::common::kEndpointRule) +
            ", several separated by commas";
   }
   common.servers = std::move(*servers);
+  bool any_tls = false;
+  for (auto& endpoint : common.servers) {
+    endpoint.tls = endpoint.tls || tls.all;
+    any_tls = any_tls || endpoint.tls;
+  }
+  const bool tls_flags = !tls.files.ca.empty() || !tls.files.cert.empty() ||
+                         !tls.files.key.empty() || tls.files.insecure;
+  if (tls_flags && !any_tls)
+    return "--tls-ca, --tls-cert, --tls-key and --tls-insecure need a TLS server: add --tls, or "
+           "write the address as tls://HOST:PORT or wss://HOST:PORT/ws";
+  if (any_tls) {
+    auto context = parley::client::make_tls_context(tls.files);
+    if (auto* problem = std::get_if<std::string>(&context)) return *problem;
+    common.tls.context = std::get<0>(std::move(context));
+    common.tls.insecure = tls.files.insecure;
+    common.tls.client_cert = !tls.files.cert.empty();
+  }
   if (timeout_given) {
     const auto parsed = parley::common::parse_duration(timeout);
-    if (!parsed)
-      return "'" + timeout + "' is not a duration: " + std::string(parley::common::kDurationRule);
+    if (!parsed) {
+      return source("--timeout", "PARLEY_TIMEOUT") + ": '" + timeout +
+             "' is not a duration: " + std::string(parley::common::kDurationRule);
+    }
     common.connect_timeout = *parsed;
     common.reply_timeout = *parsed;
   }
   if (name_given) {
-    if (auto problem = name_problem(common.name)) return problem;
+    if (auto problem = name_problem(common.name))
+      return source("--name", "PARLEY_NAME") + ": " + *problem;
   }
   return std::nullopt;
 }
@@ -106,6 +151,19 @@ int main(int argc, char** argv) {
       app.add_option("--name", common.name, "Name to say hello with (chat: default $USER)")
           ->envname("PARLEY_NAME");
   app.add_option("--token", common.token, "The server's shared token")->envname("PARLEY_TOKEN");
+  app.add_option("--password", common.password,
+                 "The account's password (chat asks for it when the server wants one)")
+      ->envname("PARLEY_PASSWORD");
+  TlsFlags tls;
+  app.add_flag("--tls", tls.all, "Speak TLS to every --server address (as tls://HOST:PORT does)");
+  app.add_option("--tls-ca", tls.files.ca,
+                 "Trust the CA certificate in this PEM file instead of the system's")
+      ->envname("PARLEY_TLS_CA");
+  app.add_option("--tls-cert", tls.files.cert,
+                 "Client certificate (PEM) for servers that ask for one (mutual TLS)");
+  app.add_option("--tls-key", tls.files.key, "Private key (PEM) of --tls-cert");
+  app.add_flag("--tls-insecure", tls.files.insecure,
+               "Do not check the server's certificate or name (unsafe: for tests only)");
   std::string timeout_text;
   auto* timeout_option =
       app.add_option("--timeout", timeout_text,
@@ -208,6 +266,12 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   bench_cmd->add_flag("--json", bench_options.json, "Print one JSON object instead of the summary");
+  bench_cmd->add_flag("--ws", bench_options.ws,
+                      "WebSocket: --server is the server's HTTP listener, /ws its path (with "
+                      "--tls: wss)");
+
+  auto* passwd = app.add_subcommand(
+      "passwd", "Print the hash of a password (asked without echo, or one stdin line) for --users");
 
   auto* completion = app.add_subcommand("completion", "Print a shell completion script");
   completion->group("");  // hidden: for packagers and dotfiles, not everyday use
@@ -250,9 +314,11 @@ int main(int argc, char** argv) {
     std::fputs(man_page(app).c_str(), stdout);
     return kOk;
   }
+  if (*passwd) return run_passwd();
+  const ValueSource source(argc, argv);
   if (auto problem =
           finish_common(common, timeout_text, timeout_option->count() > 0 || !timeout_text.empty(),
-                        name_option->count() > 0 || !common.name.empty())) {
+                        name_option->count() > 0 || !common.name.empty(), tls, source)) {
     return report(Failure{kUsage, *problem});
   }
   output.json = json_flag || output_format == "json";

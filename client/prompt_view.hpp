@@ -1,10 +1,14 @@
 #pragma once
 // Draws the prompt and the line being typed on a terminal of a given width: a line longer
 // than the terminal wraps onto more rows, and every redraw replaces exactly the rows the
-// last one used, so no copy of the prompt is left behind. No I/O: it returns the bytes.
+// last one used, so no copy of the prompt is left behind. Wide characters (CJK, emoji) take
+// two columns and move whole to the next row at the edge, as terminals draw them. No I/O:
+// it returns the bytes.
 #include <cstddef>
 #include <string>
 #include <string_view>
+
+#include "text_width.hpp"
 
 namespace parley::client {
 
@@ -17,17 +21,18 @@ class PromptView {
   // Erases what draw() drew; the cursor ends at the start of its first row.
   std::string clear();
   // Erases the last drawing and draws `prompt` then `line`, the cursor at byte `cursor`.
-  std::string draw(std::string_view prompt, std::string_view line, std::size_t cursor);
+  // A `status` line, when given, is drawn on its own row above the prompt, cut to fit one
+  // row (so it never wraps).
+  std::string draw(std::string_view prompt, std::string_view line, std::size_t cursor,
+                   std::string_view status = {});
   // Forget the drawing (after the screen was cleared by other means).
   void forget() noexcept { drawn_ = false; }
 
  private:
   std::size_t width_ = 80;
-  std::size_t cursor_column_ = 0;  // columns from the start of the prompt to the cursor
+  std::string before_cursor_;  // the prompt and the line up to the cursor, as last drawn
+  std::string status_;         // the status row as last drawn (empty: none)
   bool drawn_ = false;
 };
-
-// Columns a string takes, counting code points (wide characters are rare in chat).
-std::size_t text_columns(std::string_view text);
 
 }  // namespace parley::client

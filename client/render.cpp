@@ -117,8 +117,23 @@ std::string render_event(const json& frame, const RenderStyle& style) {
            (joined ? " joined #" : " left #") + field(frame, "topic");
   }
   if (op == "error") return "! " + field(frame, "code") + ": " + field(frame, "message");
-  if (op == "bye") return "* the server said bye (" + field(frame, "reason") + ")";
+  if (op == "bye") return bye_words(field(frame, "reason"));
   return safe_text(frame.dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+std::string bye_words(const std::string& reason) {
+  if (reason == "replaced") return "* you signed in elsewhere; this session was replaced";
+  if (reason == "auth_revoked") {
+    return "* the server no longer accepts this sign-in (the account was removed or its "
+           "password changed); sign in again with the new password";
+  }
+  if (reason == "shutdown") return "* the server is shutting down";
+  if (reason == "timeout") return "* the server heard nothing from this client for too long";
+  if (reason == "slow_consumer")
+    return "* the server closed the connection: messages came faster than this client read them";
+  if (reason == "auth_timeout") return "* the server closed the connection: no sign-in in time";
+  if (reason == "quit") return "* signed off";
+  return "* the server said bye (" + safe_text(reason, "\\n") + ")";
 }
 
 json parse_data(const std::string& text) {

@@ -18,9 +18,12 @@ struct RenderStyle {
 std::string render_data(const nlohmann::json& data);
 // "12:34:56 #topic <from> data" for a room message, "#topic * from waves" for a /me
 // action ({"me":"waves"}), "<from> (to you) data" for a tell, "* alice joined #room" for
-// presence, "! code: message" for an error, "* the server said bye (reason)"; other
+// presence, "! code: message" for an error, bye_words() for a bye; other
 // frames as JSON. Unknown or hostile text never reaches the terminal raw.
 std::string render_event(const nlohmann::json& frame, const RenderStyle& style);
+// Why the server said `bye`, in words a person understands ("* you signed in elsewhere;
+// this session was replaced"); unknown reasons are shown as they came, made safe.
+std::string bye_words(const std::string& reason);
 // A name in its stable colour (when colour is on), made safe.
 std::string render_name(const std::string& name, bool colour);
 // "HH:MM:SS" (or "HH:MM") in local time for milliseconds since the Unix epoch.

@@ -116,7 +116,8 @@ class Runner {
     const Endpoint* endpoint = &options_.servers.front();
     auto connection = std::make_unique<Connection>(executor_);
     connection->set_answer_pings(false);  // a script sees every frame, as written
-    const std::string failure = co_await connection->connect(*endpoint, options_.connect_timeout);
+    const std::string failure =
+        co_await connection->connect(*endpoint, options_.connect_timeout, options_.tls);
     if (!failure.empty()) {
       cannot_connect_ = true;
       co_return failure;

@@ -257,6 +257,24 @@ if in_container "$scratch" -- --server "$token_ip:7878" topics >/dev/null 2>&1; 
   fail "a request without the token was answered"
 fi
 must "removing the token server" e rm -f "$configured" >/dev/null
+say "   TLS: certificate and key from files, the health check over TLS, plain TCP refused"
+mkdir -p "$work/certs"
+must "making a test certificate" openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+  -nodes -days 2 -keyout "$work/certs/server.key" -out "$work/certs/server.pem" -subj /CN=localhost \
+  -addext subjectAltName=DNS:localhost,IP:127.0.0.1 >/dev/null 2>&1
+chmod 644 "$work/certs/server.key"  # the server runs as user 10001
+# Copied in before the start rather than mounted (a remote engine, SELinux); a mount
+# (-v DIR:/certs:ro) is what a deployment uses, as docker/compose.yaml shows.
+must "creating a TLS server" e create --name "$configured" --network "$network" \
+  -e PARLEY_TLS_CERT=/certs/server.pem -e PARLEY_TLS_KEY=/certs/server.key "$tag" >/dev/null
+must "copying the certificate in" e cp "$work/certs" "$configured:/certs"
+must "starting the TLS server" e start "$configured" >/dev/null
+wait_for "the TLS server's health check" 30 healthy "$configured"
+tls_ip=$(address_of "$configured")
+if in_container "$scratch" -- --server "$tls_ip:7878" ping --timeout 2 >/dev/null 2>&1; then
+  fail "a plain-TCP ping was answered on the TLS listener"
+fi
+must "removing the TLS server" e rm -f "$configured" >/dev/null
 
 say "4. the health check ($(elapsed))"
 wait_for "the health check to report healthy" 60 healthy "$server"

@@ -2,7 +2,8 @@
 # Installs the Debian 12 packages Parley builds and tests with, when any is missing.
 # Usage: scripts/deps.sh [extra-package ...]   (as root, or with sudo available)
 set -euo pipefail
-packages=(cmake g++ make libasio-dev nlohmann-json3-dev libspdlog-dev catch2 libcli11-dev libssl-dev libhiredis-dev pkg-config redis-server tmux "$@")
+packages=(cmake g++ make libasio-dev nlohmann-json3-dev libspdlog-dev catch2 libcli11-dev libssl-dev openssl tmux
+  libhiredis-dev pkg-config redis-server python3-websockets curl prometheus chromium "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

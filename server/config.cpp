@@ -36,8 +36,11 @@ std::variant<ServerConfig, int> parse_config(int argc, char** argv) {
   std::string listen = config.listen_host + ":" + std::to_string(config.listen_port);
   std::string max_frame = "65536", outbound_limit = "8MiB", history_bytes = "64MiB";
   std::string ping_interval = "30s", ping_timeout = "30s", drain_timeout = "5s";
-  std::string auth_timeout = "10s";
+  std::string auth_timeout = "10s", tls_handshake_timeout = "10s";
   std::string token;
+  std::string http_listen = "127.0.0.1:7880";
+  std::string http_header_timeout = "10s";
+  std::string users_file;
 
   app.add_option("--listen", listen, "Address to listen on, HOST:PORT (port 0 picks a free one)")
       ->envname("PARLEY_LISTEN")
@@ -61,7 +64,7 @@ std::variant<ServerConfig, int> parse_config(int argc, char** argv) {
       ->check(CLI::Range(std::size_t{0}, std::size_t{1} << 30))
       ->capture_default_str();
   app.add_option("--auth-timeout", auth_timeout,
-                 "With a token, time a connection has to complete hello before bye auth_timeout")
+                 "With a token or accounts, time to complete hello before bye auth_timeout")
       ->envname("PARLEY_AUTH_TIMEOUT")
       ->capture_default_str();
   app.add_option("--ping-interval", ping_interval,
@@ -98,6 +101,21 @@ std::variant<ServerConfig, int> parse_config(int argc, char** argv) {
   app.add_option("--token", token,
                  "Shared secret every hello must carry; empty = no authentication")
       ->envname("PARLEY_TOKEN");
+  app.add_option("--tls-cert", config.tls_cert,
+                 "PEM certificate chain; with --tls-key the listener speaks TLS only")
+      ->envname("PARLEY_TLS_CERT");
+  app.add_option("--tls-key", config.tls_key, "PEM private key of --tls-cert")
+      ->envname("PARLEY_TLS_KEY");
+  app.add_option("--tls-client-ca", config.tls_client_ca,
+                 "PEM CA bundle: clients must present a certificate it signed (mutual TLS)")
+      ->envname("PARLEY_TLS_CLIENT_CA");
+  app.add_option("--tls-handshake-timeout", tls_handshake_timeout,
+                 "Time a new connection has to complete the TLS handshake")
+      ->envname("PARLEY_TLS_HANDSHAKE_TIMEOUT")
+      ->capture_default_str();
+  app.add_option("--users", users_file,
+                 "Accounts file (JSON, hashes from `parley passwd`); reloaded on SIGHUP")
+      ->envname("PARLEY_USERS");
   app.add_option("--drain-timeout", drain_timeout,
                  "On SIGTERM/SIGINT, time to flush sessions before exit")
       ->envname("PARLEY_DRAIN_TIMEOUT")
@@ -110,6 +128,20 @@ std::variant<ServerConfig, int> parse_config(int argc, char** argv) {
   app.add_option("--log-format", config.log_format, "text or json (one object per line)")
       ->envname("PARLEY_LOG_FORMAT")
       ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+
+  app.add_option("--http-listen", http_listen,
+                 "HTTP listener for the web page, /ws, /healthz and /metrics, HOST:PORT or off")
+      ->envname("PARLEY_HTTP_LISTEN")
+      ->capture_default_str();
+  app.add_option("--http-allow-origin", config.http_allow_origins,
+                 "Origin a WebSocket upgrade may come from, e.g. https://chat.example.org "
+                 "(repeatable; default: the HTTP listener's own host)")
+      ->envname("PARLEY_HTTP_ALLOW_ORIGIN")
+      ->delimiter(',');
+  app.add_option("--http-header-timeout", http_header_timeout,
+                 "Time an HTTP client has to send a request head before it is disconnected")
+      ->envname("PARLEY_HTTP_HEADER_TIMEOUT")
       ->capture_default_str();
 
   std::string cluster;
@@ -146,6 +178,19 @@ std::variant<ServerConfig, int> parse_config(int argc, char** argv) {
   config.listen_host = endpoint->first;
   config.listen_port = endpoint->second;
 
+  if (http_listen == "off") {
+    config.http_listen.reset();
+  } else {
+    const auto http_endpoint = parse_listen(http_listen);
+    if (!http_endpoint)
+      return refuse("--http-listen", http_listen, "IP:PORT or off (for example 127.0.0.1:7880)");
+    config.http_listen = *http_endpoint;
+  }
+  for (const std::string& origin : config.http_allow_origins) {
+    if (!origin.starts_with("http://") && !origin.starts_with("https://"))
+      return refuse("--http-allow-origin", origin, "an origin like https://host[:port]");
+  }
+
   struct SizeFlag {
     const char* flag;
     const std::string& text;
@@ -171,6 +216,9 @@ std::variant<ServerConfig, int> parse_config(int argc, char** argv) {
         DurationFlag{"--ping-timeout", ping_timeout, config.ping_timeout},
         DurationFlag{"--drain-timeout", drain_timeout, config.drain_timeout},
         DurationFlag{"--auth-timeout", auth_timeout, config.auth_timeout},
+        DurationFlag{"--tls-handshake-timeout", tls_handshake_timeout,
+                     config.tls_handshake_timeout},
+        DurationFlag{"--http-header-timeout", http_header_timeout, config.http_header_timeout},
         DurationFlag{"--cluster-node-timeout", cluster_node_timeout,
                      config.cluster_node_timeout}}) {
     const auto duration = parse_duration(f.text);
@@ -178,7 +226,20 @@ std::variant<ServerConfig, int> parse_config(int argc, char** argv) {
       return refuse(f.flag, f.text, "a positive duration (250ms, 30s, 2m)");
     f.target = *duration;
   }
+  if (config.tls_cert.empty() != config.tls_key.empty()) {
+    std::fprintf(stderr, "parley-server: --tls-cert and --tls-key go together (see --help)\n");
+    return 2;
+  }
+  if (!config.tls_client_ca.empty() && config.tls_cert.empty()) {
+    std::fprintf(stderr, "parley-server: --tls-client-ca needs --tls-cert and --tls-key\n");
+    return 2;
+  }
   if (!token.empty()) config.token = token;
+  if (!users_file.empty()) config.users_file = users_file;
+  if (config.token && config.users_file) {
+    std::fprintf(stderr, "parley-server: --token and --users cannot be used together\n");
+    return 2;
+  }
   if (!cluster.empty()) {
     if (!cluster.starts_with("redis://"))
       return refuse("--cluster", cluster, "a URL redis://HOST:PORT[/DB]");

@@ -5,7 +5,9 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <utility>
 #include <variant>
+#include <vector>
 
 namespace parley::server {
 
@@ -27,9 +29,22 @@ struct ServerConfig {
   std::size_t history = 100;
   std::size_t history_bytes = std::size_t{64} << 20;
   std::optional<std::string> token;
+  std::optional<std::string> users_file;  // accounts (never together with a token)
   Duration drain_timeout = std::chrono::seconds(5);
+  // TLS: a certificate and key (both or neither) make the TCP listener TLS-only; a client
+  // CA also requires a client certificate it signed. Empty = off.
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_client_ca;
+  Duration tls_handshake_timeout = std::chrono::seconds(10);
   std::string log_level = "info";
   std::string log_format = "text";
+  // The HTTP listener (web page, /ws, /healthz, /metrics); none when `off`.
+  std::optional<std::pair<std::string, unsigned short>> http_listen =
+      std::pair<std::string, unsigned short>{"127.0.0.1", 7880};
+  // Origins a WebSocket upgrade may come from; empty = the HTTP listener's own host.
+  std::vector<std::string> http_allow_origins;
+  Duration http_header_timeout = std::chrono::seconds(10);  // to send a request head
   // Several nodes as one server on a shared Redis: redis://HOST:PORT[/DB]. Empty: this
   // process alone, in memory. The password comes from the URL or PARLEY_CLUSTER_PASSWORD.
   std::optional<std::string> cluster;

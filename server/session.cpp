@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <asio/experimental/as_tuple.hpp>
+#include <stdexcept>
 
 #include "parley/protocol/frames.hpp"
 #include "spawn.hpp"
@@ -63,6 +64,7 @@ CloseRule rule_for(CloseReason reason) {
   switch (reason) {
     case CloseReason::requested:  // the dispatcher queued the last frames (bye, error + bye)
     case CloseReason::peer_closed:
+    case CloseReason::protocol_error:  // the transport's close (a WebSocket status) says why
       return {.announce = true, .flush = true, .drop_backlog = false, .error = nullopt, .bye = ""};
     case CloseReason::frame_too_large:
       return {.announce = true,
@@ -89,6 +91,18 @@ CloseRule rule_for(CloseReason reason) {
               .drop_backlog = false,
               .error = nullopt,
               .bye = "auth_timeout"};
+    case CloseReason::replaced:
+      return {.announce = true,
+              .flush = true,
+              .drop_backlog = false,
+              .error = nullopt,
+              .bye = "replaced"};
+    case CloseReason::auth_revoked:
+      return {.announce = true,
+              .flush = true,
+              .drop_backlog = false,
+              .error = nullopt,
+              .bye = "auth_revoked"};
     case CloseReason::shutdown:
       return {.announce = false,
               .flush = true,
@@ -122,6 +136,8 @@ std::string_view to_string(CloseReason reason) noexcept {
       return "connection broken";
     case CloseReason::frame_too_large:
       return "frame too large";
+    case CloseReason::protocol_error:
+      return "transport protocol error";
     case CloseReason::slow_consumer:
       return "slow consumer";
     case CloseReason::timeout:
@@ -134,6 +150,10 @@ std::string_view to_string(CloseReason reason) noexcept {
       return "internal error";
     case CloseReason::deadline:
       return "close deadline passed";
+    case CloseReason::replaced:
+      return "replaced by a new login";
+    case CloseReason::auth_revoked:
+      return "account revoked";
   }
   return "?";
 }
@@ -174,7 +194,8 @@ Session::Session(TransportPtr transport, Hub& hub, Dispatcher& dispatcher,
       state_(hub.connect(*this), dispatcher.options(), Clock::now()),
       splitter_(settings.max_frame),
       opened_(Clock::now()),
-      last_activity_(opened_) {
+      last_activity_(opened_),
+      verify_wake_(transport_->get_executor()) {
   state_.peer_address = std::string(peer_ip());
   registry_.add(*this);
 }
@@ -207,6 +228,12 @@ void Session::start(const std::shared_ptr<Session>& session) {
 asio::awaitable<void> Session::read_loop() {
   auto& buffer = shared_read_buffer();
   while (phase_ != Phase::closed && !input_ended_) {
+    if (verifying_) {
+      // A hello's password is being checked: later requests wait for its answer.
+      verify_wake_.expires_at(Clock::time_point::max());
+      co_await verify_wake_.async_wait(asio::experimental::as_tuple(use_awaitable));
+      continue;
+    }
     if (phase_ == Phase::open && splitter_.paused()) {
       // The last slice was cut short: let every other ready handler run first.
       co_await asio::post(transport_->get_executor(), use_awaitable);
@@ -239,6 +266,15 @@ asio::awaitable<void> Session::read_loop() {
       if (ec == asio::error::would_block || ec == asio::error::try_again) break;
       if (ec == asio::error::eof) {
         on_input_end();
+        break;
+      }
+      // A framing transport's verdicts on its input (see transport.hpp).
+      if (ec == std::errc::message_size) {
+        close(CloseReason::frame_too_large);
+        break;
+      }
+      if (ec == std::errc::protocol_error) {
+        close(CloseReason::protocol_error);
         break;
       }
       if (ec) {
@@ -276,12 +312,21 @@ void Session::begin_slice() {
 }
 
 FrameAction Session::on_frame(std::string_view frame) {
+  ++registry_.frames_in;
   last_activity_ = slice_.now;
   ping_outstanding_ = false;
-  if (dispatcher_.handle(state_, *this, frame, slice_.now, slice_.wall_ms) == Disposition::close) {
-    close(CloseReason::requested);
+  switch (dispatcher_.handle(state_, *this, frame, slice_.now, slice_.wall_ms)) {
+    case Disposition::keep_open:
+      break;
+    case Disposition::close:
+      close(CloseReason::requested);
+      break;
+    case Disposition::verify:
+      start_verify();
+      break;
   }
   if (phase_ != Phase::open) return FrameAction::stop;
+  if (verifying_) return FrameAction::pause;
   const std::size_t replied =
       unsent_bytes_ > slice_.start_unsent ? unsent_bytes_ - slice_.start_unsent : 0;
   if (++slice_.frames >= kFramesPerSlice || replied >= kSliceReplyBytes ||
@@ -300,6 +345,11 @@ void Session::on_input_end() {
       if (auto last = splitter_.take_unterminated(); !last.empty()) {
         begin_slice();
         on_frame(last);
+        // That last frame was an account hello: answer it before closing.
+        if (verifying_) {
+          end_after_verify_ = true;
+          return;
+        }
       }
       close(CloseReason::peer_closed);
       return;
@@ -311,6 +361,47 @@ void Session::on_input_end() {
     case Phase::closed:
       return;
   }
+}
+
+void Session::start_verify() {
+  if (settings_.auth_workers == nullptr)
+    throw std::logic_error("session: accounts without workers");
+  verifying_ = true;
+  settings_.auth_workers->run(
+      transport_->get_executor(), [check = state_.pending->check] { return check.run(); },
+      // The session may be gone, or closed, by the time the answer comes back.
+      [weak = weak_from_this()](std::shared_ptr<const auth::Account> account) {
+        if (const auto self = weak.lock()) self->verified(std::move(account));
+      });
+}
+
+void Session::verified(std::shared_ptr<const auth::Account> account) {
+  if (!verifying_) return;
+  verifying_ = false;
+  verify_wake_.cancel();
+  if (phase_ != Phase::open) return;
+  begin_slice();
+  if (dispatcher_.complete_hello(state_, *this, std::move(account), slice_.now) ==
+      Disposition::close) {
+    close(CloseReason::requested);
+  } else if (end_after_verify_) {
+    close(CloseReason::peer_closed);
+  }
+}
+
+void Session::users_reloaded() {
+  if (phase_ != Phase::open) return;
+  if (dispatcher_.reapply(state_, *this) == Reapplied::revoked) {
+    spdlog::info("session {} ({}, {}) revoked by the users file reload", id(), peer_address_,
+                 hub_.name_of(id()));
+    close(CloseReason::auth_revoked);
+  }
+}
+
+void Session::evict(std::string_view bye_reason) {
+  spdlog::info("session {} ({}, {}) ended: {}", id(), peer_address_, hub_.name_of(id()),
+               bye_reason);
+  close(bye_reason == "replaced" ? CloseReason::replaced : CloseReason::auth_revoked);
 }
 
 void Session::discard_input(std::size_t bytes) {
@@ -399,7 +490,9 @@ WriteStatus Session::pump() {
       batch_replies_.swap(queue_replies_);
     }
     WriteProgress progress;
+    const std::size_t first = cursor_.frame;
     const WriteStatus status = transport_->write(batch_, cursor_, progress);
+    registry_.frames_out += cursor_.frame - first;
     hub_.counters().bytes_out += progress.wire_bytes;
     unsent_bytes_ -= std::min(unsent_bytes_, progress.frame_bytes);
     if (next_batch_reply_ < batch_replies_.size()) replies_sent();
@@ -480,6 +573,7 @@ void Session::close(CloseReason reason) {
   if (rule.drop_backlog) drop_backlog();
   // The last words go out past the outbound limit: they are what the client needs most.
   if (rule.error) {
+    dispatcher_.counters().count_error(*rule.error);
     queue_reply(make_frame(
         protocol::build_error(std::nullopt, *rule.error, error_message(*rule.error, settings_))));
   }
@@ -520,7 +614,8 @@ void Session::release() {
   if (phase_ == Phase::closed) return;
   if (phase_ == Phase::open) leave_hub(rule_for(close_reason_).announce);
   phase_ = Phase::closed;
-  transport_->close();  // wakes the reader and a waiting writer with operation_aborted
+  transport_->close();    // wakes the reader and a waiting writer with operation_aborted
+  verify_wake_.cancel();  // and a reader waiting for a hello's verification
   queue_.clear();
   queue_replies_.clear();
   spdlog::debug("session {} ({}) closed", id(), peer_address_);

@@ -22,6 +22,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "auth_workers.hpp"
 #include "dispatcher.hpp"
 #include "hub.hpp"
 #include "parley/protocol/framing.hpp"
@@ -42,6 +43,8 @@ struct SessionSettings {
   std::chrono::milliseconds close_grace{2000};       // to flush the last frames on a close
   std::chrono::milliseconds linger_time{2000};       // to discard input after the flush
   std::size_t linger_bytes = std::size_t{64} << 20;  // input discarded at most while lingering
+  // Where account hellos are verified; required when the dispatcher has accounts.
+  AuthWorkers* auth_workers = nullptr;
 };
 
 // Why a session ends. Each reason has one CloseRule (session.cpp) saying what is sent.
@@ -50,12 +53,15 @@ enum class CloseReason {
   peer_closed,      // the client closed its side: what it sent before is still answered
   broken,           // reading or writing failed: nothing more can be sent
   frame_too_large,  // a line passed max_frame
+  protocol_error,   // the transport's framing was broken (a bad WebSocket frame)
   slow_consumer,    // events piled up past the outbound limit
   timeout,          // no answer to the heartbeat
   auth_timeout,     // auth is on and no hello succeeded in time
   shutdown,         // the server drains
   internal_error,   // an exception escaped a coroutine
   deadline,         // the flush or the linger outlived its time
+  replaced,         // a new login of the same account took the session over
+  auth_revoked,     // a users-file reload removed the account or changed its password
 };
 std::string_view to_string(CloseReason reason) noexcept;
 
@@ -84,6 +90,10 @@ class Session final : public Peer, public std::enable_shared_from_this<Session> 
   // A reply to this session's own request: never cuts the session off. Reading pauses
   // instead while output is backed up, so replies stay bounded too.
   void reply(const SharedFrame& frame) override;
+  // The hub ended the session ("replaced", "auth_revoked"): bye with that reason, close.
+  void evict(std::string_view bye_reason) override;
+  // The users file was reloaded: revoke the session or apply its account's new rights.
+  void users_reloaded();
   // Writes what is queued without waiting; the registry calls it for each session that
   // got output during the current turn of the loop.
   void flush_output();
@@ -111,6 +121,9 @@ class Session final : public Peer, public std::enable_shared_from_this<Session> 
   void begin_slice();
   protocol::FrameAction on_frame(std::string_view frame);
   void on_input_end();
+  // Hands the pending account hello to a worker; reading pauses until verified() runs.
+  void start_verify();
+  void verified(std::shared_ptr<const auth::Account> account);
   // Discards input after a close, within the linger bounds.
   void discard_input(std::size_t bytes);
 
@@ -154,6 +167,13 @@ class Session final : public Peer, public std::enable_shared_from_this<Session> 
   Clock::time_point last_activity_;
   Clock::time_point ping_sent_{};
   bool ping_outstanding_ = false;
+
+  // An account hello is being verified off the loop: no later frame of this session is
+  // handled (they wait in the splitter or the kernel) until its answer is queued. The
+  // reader sleeps on verify_wake_, which verified() and release() cancel.
+  bool verifying_ = false;
+  bool end_after_verify_ = false;  // the client closed its side behind the hello
+  asio::steady_timer verify_wake_;
 
   // Fairness: what the current slice of requests has cost since the reader last yielded.
   // Its frames share one receive time, as the frames of one read always have.
@@ -206,6 +226,10 @@ class SessionRegistry {
       if (sessions_.contains(s)) visit(*s);
     }
   }
+  // Frames read and written by every session, for /metrics: plain counters on the loop.
+  std::uint64_t frames_in = 0;
+  std::uint64_t frames_out = 0;
+
   // Called once each time the registry becomes empty.
   void on_empty(std::function<void()> callback) { on_empty_ = std::move(callback); }
 

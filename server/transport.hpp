@@ -60,6 +60,9 @@ class Transport {
   virtual asio::awaitable<std::error_code> wait_readable() = 0;
   // Reads what is available into `buffer`: the byte count, or 0 with `ec` set
   // (would_block/try_again: nothing now; eof: the peer closed its side; other: broken).
+  // A framing transport hands over complete "\n"-ended lines and reports its verdicts on
+  // the input as std::errc::message_size (a message over max_frame) and
+  // std::errc::protocol_error (broken framing); after either, input is only discarded.
   virtual std::size_t read_some(std::span<char> buffer, std::error_code& ec) = 0;
 
   // Writes frames[cursor.frame...] from cursor.offset as far as the connection takes now,

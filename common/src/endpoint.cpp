@@ -23,7 +23,8 @@ bool is_address_literal(const std::string& host) {
 
 std::string Endpoint::text() const {
   const std::string shown = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  return (tls ? "tls://" : "") + shown + ":" + std::to_string(port);
+  const char* scheme = ws ? (tls ? "wss://" : "ws://") : (tls ? "tls://" : "");
+  return scheme + shown + ":" + std::to_string(port) + (ws ? path : "");
 }
 
 std::optional<Endpoint> parse_endpoint(std::string_view text, std::string_view default_host) {
@@ -34,6 +35,17 @@ std::optional<Endpoint> parse_endpoint(std::string_view text, std::string_view d
   } else if (text.starts_with("tls://")) {
     text.remove_prefix(6);
     endpoint.tls = true;
+  } else if (text.starts_with("ws://") || text.starts_with("wss://")) {
+    endpoint.ws = true;
+    endpoint.tls = text.starts_with("wss://");
+    text.remove_prefix(endpoint.tls ? 6 : 5);
+    const auto slash = text.find('/');
+    endpoint.path = slash == std::string_view::npos ? "/ws" : std::string(text.substr(slash));
+    if (slash != std::string_view::npos) text = text.substr(0, slash);
+    // A request target of visible ASCII only: it goes into the request line as it is.
+    for (char c : endpoint.path) {
+      if (c <= ' ' || c > '~') return std::nullopt;
+    }
   }
   const auto colon = text.rfind(':');
   if (colon == std::string_view::npos) return std::nullopt;

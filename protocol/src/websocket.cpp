@@ -128,7 +128,9 @@ std::optional<WsEvent> WsReader::start_frame() {
   const unsigned op = b0 & 0x0FU;
   if (op > 0xA || (op > 0x2 && op < 0x8)) return fail(ws_close::protocol_error, "unknown opcode");
   opcode_ = static_cast<WsOpcode>(op);
-  if ((b1 & 0x80U) == 0) return fail(ws_close::protocol_error, "unmasked client frame");
+  masked_ = (b1 & 0x80U) != 0;
+  if (!from_server_ && !masked_) return fail(ws_close::protocol_error, "unmasked client frame");
+  if (from_server_ && masked_) return fail(ws_close::protocol_error, "masked server frame");
 
   std::uint64_t length = b1 & 0x7FU;
   std::size_t at = 2;
@@ -141,7 +143,7 @@ std::optional<WsEvent> WsReader::start_frame() {
       return fail(ws_close::protocol_error, "64-bit length with the top bit set");
     }
   }
-  std::memcpy(mask_.data(), header_.data() + at, mask_.size());
+  if (masked_) std::memcpy(mask_.data(), header_.data() + at, mask_.size());
 
   if (is_control(opcode_)) {
     if (!fin_) return fail(ws_close::protocol_error, "fragmented control frame");
@@ -211,6 +213,7 @@ std::optional<WsEvent> WsReader::fail(std::uint16_t code, std::string_view descr
 }
 
 void WsReader::unmask(char* data, std::size_t size) const noexcept {
+  if (!masked_) return;
   // The mask as it falls on the next eight payload bytes.
   std::array<unsigned char, 8> key{};
   for (std::size_t i = 0; i < key.size(); ++i) key[i] = mask_[(offset_ + i) & 3U];
@@ -270,6 +273,31 @@ std::string build_ws_pong(std::string_view payload) {
 
 std::string build_ws_ping(std::string_view payload) {
   return control_frame(WsOpcode::ping, payload);
+}
+
+void append_ws_masked_frame(std::string& out, WsOpcode opcode, std::string_view payload,
+                            const std::array<unsigned char, 4>& mask) {
+  const std::size_t header_at = out.size();
+  append_ws_header(out, opcode, payload.size());
+  out[header_at + 1] = static_cast<char>(static_cast<unsigned char>(out[header_at + 1]) | 0x80U);
+  out.append(reinterpret_cast<const char*>(mask.data()), mask.size());
+  const std::size_t at = out.size();
+  out.append(payload);
+  // Eight bytes at a time: the bench writes whole batches of frames through here.
+  std::array<unsigned char, 8> key{};
+  for (std::size_t k = 0; k < key.size(); ++k) key[k] = mask[k & 3U];
+  std::uint64_t word_key = 0;
+  std::memcpy(&word_key, key.data(), key.size());
+  char* data = out.data() + at;
+  std::size_t i = 0;
+  for (; i + 8 <= payload.size(); i += 8) {
+    std::uint64_t word = 0;
+    std::memcpy(&word, data + i, 8);
+    word ^= word_key;
+    std::memcpy(data + i, &word, 8);
+  }
+  for (; i < payload.size(); ++i)
+    data[i] = static_cast<char>(static_cast<unsigned char>(data[i]) ^ mask[i & 3U]);
 }
 
 std::string build_ws_text(std::string_view payload) {

@@ -48,6 +48,8 @@ class Permissions {
     return has_deny_subscribe_ && deny_subscribe_.matches(topic);
   }
   bool allow_tell() const noexcept { return tell_; }
+  // Can delivery_denied() ever be true? False lets a session skip the check entirely.
+  bool filters_delivery() const noexcept { return has_deny_subscribe_; }
 
  private:
   bool publish_all_ = true;

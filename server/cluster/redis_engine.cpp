@@ -273,6 +273,12 @@ void RedisEngine::on_frame(std::string_view channel, std::string_view payload) {
   if (newline == std::string_view::npos) return;
   const std::string_view header = payload.substr(0, newline);
   const std::string_view body = payload.substr(newline + 1);
+  if (rest.starts_with("n:") && header.starts_with("e ")) {
+    // Its account logged in on another node, which holds the name now: the session ends.
+    const SessionId target = std::strtoull(std::string(header.substr(2)).c_str(), nullptr, 10);
+    if (hub_.contains(target)) hub_.evict(target, body);
+    return;
+  }
   if (rest.starts_with("n:")) {
     // "t S" then from, ts, data on their own lines (data is one line of JSON).
     if (!header.starts_with("t ")) return;
@@ -356,28 +362,37 @@ std::string RedisEngine::epoch_candidate() {
 // ---- requests ---------------------------------------------------------------------------
 
 void RedisEngine::greet(SessionId id, const std::optional<std::string>& name, bool echo,
-                        Done<Status> done) {
+                        bool take_over, Done<Status> done) {
   if (!name) return done(hub_.greet(id, name, echo));
-  if (hub_.name_in_use(*name, id))
-    return done(HubError{ErrorCode::name_taken, "the name '" + *name + "' is in use"});
+  if (hub_.name_in_use(*name, id)) {
+    if (!take_over)
+      return done(HubError{ErrorCode::name_taken, "the name '" + *name + "' is in use"});
+    // The older session is on this node: it goes first, and its name's release is queued
+    // on the command link ahead of the claim below.
+    hub_.evict(hub_.holder_of(*name), "replaced");
+  }
   const std::string folded = protocol::fold_name(*name);
   const std::string old_folded = protocol::fold_name(hub_.name_of(id));
   const std::string value = owner(id) + " " + *name;
   const std::string mine = owner(id) + " ";
+  const std::string notify = take_over ? channels_ + "n:" : std::string();
+  const std::string keys = take_over ? prefix_ : std::string();
   const bool sent =
       eval(claim_s,
            {prefix_ + "name:" + folded, prefix_ + "name:" + old_folded,
             prefix_ + "node:" + node_id() + ":names"},
-           {value, folded, old_folded, mine},
+           {value, folded, old_folded, mine, notify, keys},
            [this, id, name = *name, folded, echo, done, alive = alive_](redisReply* reply) {
              if (!*alive) return;
              if (is_error(reply)) return done(unavailable());
              if (!hub_.contains(id)) {
-               if (reply->integer == 1) release_name(id, folded);
+               if (reply->integer >= 1) release_name(id, folded);
                return done(std::nullopt);
              }
-             if (reply->integer != 1)
+             if (reply->integer == 0)
                return done(HubError{ErrorCode::name_taken, "the name '" + name + "' is in use"});
+             // Taken over from another node: that node ends the older session when its
+             // message arrives, which may be after this welcome.
              done(hub_.greet(id, name, echo));
            });
   if (!sent) done(unavailable());
@@ -561,6 +576,7 @@ void RedisEngine::who(const std::string& topic,
 
 void RedisEngine::topics(const std::optional<std::string>& pattern, int limit,
                          const std::optional<std::string>& after,
+                         std::shared_ptr<const auth::Permissions> rights,
                          Done<std::pair<Status, TopicsView>> done) {
   // Every listed topic from the pattern's literal prefix on is read, and the pattern,
   // `after` and `limit` applied here: O(listed topics) per request, fine for a first step.
@@ -573,7 +589,7 @@ void RedisEngine::topics(const std::optional<std::string>& pattern, int limit,
   }
   const bool sent =
       available() && eval(topics_s, {prefix_ + "topics"}, {start, "100000", prefix_},
-                          [pattern, limit, after, done, alive = alive_](redisReply* reply) {
+                          [pattern, limit, after, rights, done, alive = alive_](redisReply* reply) {
                             if (!*alive) return;
                             if (is_error(reply) || reply->type != REDIS_REPLY_ARRAY)
                               return done({unavailable(), {}});
@@ -587,6 +603,7 @@ void RedisEngine::topics(const std::optional<std::string>& pattern, int limit,
                               if (members == 0 && retained == 0) continue;
                               if (after && topic <= *after) continue;
                               if (pattern && !protocol::pattern_matches(*pattern, topic)) continue;
+                              if (rights && !rights->allow_subscribe_topic(topic)) continue;
                               if (view.topics.size() == static_cast<std::size_t>(limit)) {
                                 view.more = true;
                                 break;
@@ -651,7 +668,7 @@ void RedisEngine::session_opened(SessionId id) {
   eval(claim_s,
        {prefix_ + "name:" + folded, prefix_ + "name:" + folded,
         prefix_ + "node:" + node_id() + ":names"},
-       {owner(id) + " " + name, folded, folded, owner(id) + " "}, [](redisReply*) {});
+       {owner(id) + " " + name, folded, folded, owner(id) + " ", "", ""}, [](redisReply*) {});
 }
 
 void RedisEngine::session_closing(SessionId id, const std::vector<std::string>& rooms,

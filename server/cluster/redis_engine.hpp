@@ -40,7 +40,7 @@ class RedisEngine final : public Engine, public HubObserver {
 
   const std::string& node_id() const override { return hub_.node_id(); }
   Hub& hub() override { return hub_; }
-  void greet(SessionId id, const std::optional<std::string>& name, bool echo,
+  void greet(SessionId id, const std::optional<std::string>& name, bool echo, bool take_over,
              Done<Status> done) override;
   Status subscribe(SessionId id, const std::string& pattern,
                    const std::optional<std::string>& group) override;
@@ -57,6 +57,7 @@ class RedisEngine final : public Engine, public HubObserver {
            Done<std::pair<Status, std::vector<std::string>>> done) override;
   void topics(const std::optional<std::string>& pattern, int limit,
               const std::optional<std::string>& after,
+              std::shared_ptr<const auth::Permissions> rights,
               Done<std::pair<Status, TopicsView>> done) override;
   void history(const std::string& topic, int limit, std::optional<std::uint64_t> before,
                std::optional<std::uint64_t> after,

@@ -11,7 +11,8 @@
 //   P node:N:rooms set   "T S name" for every membership of N's sessions
 //   P node:N:names set   F for every name N's sessions hold
 // Channels (C = `parley:<db>:`): C t:T carries a topic's msg and presence frames, each
-// behind a header line "m|p N S"; C n:N carries tells to N's sessions.
+// behind a header line "m|p N S"; C n:N carries tells ("t S") to N's sessions and the
+// end of a session whose account logged in on another node ("e S").
 // Topic and name characters need no JSON escaping, so the presence frames built here
 // are byte for byte those of protocol::build_presence.
 
@@ -92,11 +93,23 @@ return {seq, redis.call('HGET', KEYS[1], 'epoch'), redis.call('LRANGE', KEYS[2],
 )lua";
 
 // claim a name. KEYS: new name key, old name key, node names set. ARGV: value
-// "N S spelling", new folded, old folded, owner prefix "N S ". Returns 1 if won, 0 if
-// another session holds it.
+// "N S spelling", new folded, old folded, owner prefix "N S ", and for a takeover the
+// node channel prefix `C n:` and the key prefix P (both empty otherwise). Returns 1 if won,
+// 0 if another session holds it; a takeover wins from another session too, removes the
+// name from its node's names and tells that node to end the session ("e S" then the bye
+// reason), returning 2.
 inline constexpr const char* kClaim = R"lua(
 local cur = redis.call('GET', KEYS[1])
-if cur and string.sub(cur, 1, #ARGV[4]) ~= ARGV[4] then return 0 end
+local result = 1
+if cur and string.sub(cur, 1, #ARGV[4]) ~= ARGV[4] then
+  if ARGV[5] == '' then return 0 end
+  local node, session = string.match(cur, '^(%S+) (%S+) ')
+  if node then
+    redis.call('SREM', ARGV[6] .. 'node:' .. node .. ':names', ARGV[2])
+    redis.call('PUBLISH', ARGV[5] .. node, 'e ' .. session .. '\nreplaced')
+  end
+  result = 2
+end
 redis.call('SET', KEYS[1], ARGV[1])
 redis.call('SADD', KEYS[3], ARGV[2])
 if KEYS[2] ~= KEYS[1] then
@@ -104,7 +117,7 @@ if KEYS[2] ~= KEYS[1] then
   if old and string.sub(old, 1, #ARGV[4]) == ARGV[4] then redis.call('DEL', KEYS[2]) end
   redis.call('SREM', KEYS[3], ARGV[3])
 end
-return 1
+return result
 )lua";
 
 // release a name. KEYS: name key, node names set. ARGV: folded, owner prefix "N S ".

@@ -1,11 +1,21 @@
 #include "dispatcher.hpp"
 
+#include <stdexcept>
 #include <variant>
 
 namespace parley::server {
 
 using protocol::ErrorCode;
 using protocol::Op;
+
+namespace {
+constexpr std::string_view kThrottled = "too many failed hellos from this address; try again later";
+
+// The rights of the session's account, or null without accounts (everything allowed).
+const auth::Permissions* rights_of(const SessionState& state) {
+  return state.account ? &state.account->permissions : nullptr;
+}
+}  // namespace
 
 // One request in flight: who sent it and the id its replies carry.
 struct Dispatcher::Call {
@@ -79,7 +89,13 @@ void Dispatcher::complete(const Later& later, std::string frame, bool acted) {
   if (slots.empty()) held_.erase(held);
 }
 
+void Dispatcher::complete_error(const Later& later, const HubError& error) {
+  counters_.count_error(error.code);
+  complete(later, protocol::build_error(later.id(), error.code, error.message), false);
+}
+
 void Dispatcher::fail(Call& call, ErrorCode code, std::string_view message) {
+  counters_.count_error(code);
   reply(call, protocol::build_error(call.id, code, message));
 }
 
@@ -108,6 +124,7 @@ bool Dispatcher::within_rate(Call& call, bool allowed) {
 Disposition Dispatcher::handle(SessionState& state, Peer& self, std::string_view frame,
                                Clock::time_point now, std::int64_t wall_ms) {
   protocol::Decoded decoded = protocol::decode_request(frame);
+  if (decoded.op) ++counters_.requests[static_cast<std::size_t>(*decoded.op)];
   if (decoded.op == Op::pong) return Disposition::keep_open;  // never answered, changes nothing
   Call call{state, self, std::nullopt, now, wall_ms};
   if (decoded.id) call.id = *decoded.id;
@@ -120,11 +137,14 @@ Disposition Dispatcher::handle(SessionState& state, Peer& self, std::string_view
   }
   const Op op = *decoded.op;
   if (!state.authenticated) {
+    if (op == Op::hello && options_.users) return begin_account_hello(call, decoded);
     if (op == Op::hello) {
       if (authenticate(call, std::get<protocol::Hello>(decoded.request)) == Disposition::close)
         return Disposition::close;
     } else if (op != Op::ping && op != Op::quit) {
-      fail(call, ErrorCode::not_authenticated, "say hello with the server's token first");
+      fail(call, ErrorCode::not_authenticated,
+           options_.users ? "say hello with your account's name and password first"
+                          : "say hello with the server's token first");
       return Disposition::keep_open;
     }
   }
@@ -135,31 +155,144 @@ Disposition Dispatcher::handle(SessionState& state, Peer& self, std::string_view
   return std::visit([&](const auto& request) { return on(call, request); }, decoded.request);
 }
 
-// The token check of a hello on a server with a token (a password alone counts for nothing
-// until accounts exist). Failures are throttled per client address and reported to
-// on_auth_failure; the session is closed after error and bye.
+// The token check of a hello on a server with a token. Failures are throttled per client
+// address and reported to on_auth_failure; the session is closed after error and bye.
 Disposition Dispatcher::authenticate(Call& call, const protocol::Hello& hello) {
+  std::optional<std::string_view> name;
+  if (hello.name) name = *hello.name;
+  if (auth_throttle_.blocked(call.state.peer_address, call.now))
+    return refuse_hello(call, name, kThrottled, true);
+  if (!hello.token) return refuse_hello(call, name, "this server requires a token", false);
+  if (!constant_time_equal(*options_.token, *hello.token))
+    return refuse_hello(call, name, "wrong token", false);
+  return Disposition::keep_open;
+}
+
+Disposition Dispatcher::refuse_hello(Call& call, std::optional<std::string_view> name,
+                                     std::string_view reason, bool throttled) {
   const std::string_view address = call.state.peer_address;
-  std::string_view reason;
-  const bool throttled = auth_throttle_.blocked(address, call.now);
-  if (throttled) {
-    reason = "too many failed hellos from this address; try again later";
-  } else if (!hello.token) {
-    reason = "this server requires a token";
-  } else if (!constant_time_equal(*options_.token, *hello.token)) {
-    reason = "wrong token";
-  } else {
-    return Disposition::keep_open;
-  }
   if (!throttled) auth_throttle_.record_failure(address, call.now);
-  if (options_.on_auth_failure) {
-    std::optional<std::string_view> name;
-    if (hello.name) name = *hello.name;
+  ++counters_.auth_failures;
+  if (options_.on_auth_failure)
     options_.on_auth_failure(AuthFailure{call.state.id, address, name, reason, throttled});
-  }
   fail(call, ErrorCode::auth_failed, reason);
   reply(call, protocol::build_bye(std::nullopt, "auth_failed"));
   return Disposition::close;
+}
+
+// Everything that needs no hash is decided here, on the loop: a throttled address and a
+// hello without name or password fail at once. The rest waits for its PasswordCheck.
+Disposition Dispatcher::begin_account_hello(Call& call, const protocol::Decoded& decoded) {
+  const auto& hello = std::get<protocol::Hello>(decoded.request);
+  std::optional<std::string_view> name;
+  if (hello.name) name = *hello.name;
+  if (auth_throttle_.blocked(call.state.peer_address, call.now))
+    return refuse_hello(call, name, kThrottled, true);
+  if (!hello.name || !hello.password)
+    return refuse_hello(call, name, "this server requires an account name and password", false);
+  std::optional<std::string> id;
+  if (call.id) id = std::string(*call.id);
+  call.state.pending = PendingHello{std::move(id), hello, decoded.fault,
+                                    PasswordCheck{options_.users, *hello.name, *hello.password}};
+  return Disposition::verify;
+}
+
+std::shared_ptr<const auth::Account> PasswordCheck::run() const {
+  const auth::Account* account = users->authenticate(name, password);
+  if (account == nullptr) return nullptr;
+  return {users, account};  // shares ownership of the whole file
+}
+
+Disposition Dispatcher::complete_hello(SessionState& state, Peer& self,
+                                       std::shared_ptr<const auth::Account> account,
+                                       Clock::time_point now) {
+  if (!state.pending) throw std::logic_error("dispatcher: no hello is pending");
+  const PendingHello pending = std::move(*state.pending);
+  state.pending.reset();
+  Call call{state, self, std::nullopt, now, 0};
+  if (pending.id) call.id = *pending.id;
+  std::optional<std::string_view> name;
+  if (pending.hello.name) name = *pending.hello.name;
+
+  // The file may have been reloaded while the password was checked: the account must
+  // still exist with the same password hash, and its current rights apply.
+  if (account) {
+    const auth::Account* current = options_.users->find(account->name);
+    account = current != nullptr && current->password == account->password
+                  ? std::shared_ptr<const auth::Account>(options_.users, current)
+                  : nullptr;
+  }
+  if (!account) return refuse_hello(call, name, "unknown account or wrong password", false);
+  if (pending.fault) {
+    // Authentication comes first in the fault order; the frame's later fault is still a
+    // fault, so the hello does not succeed and may be retried.
+    fail(call, pending.fault->code, pending.fault->message);
+    return Disposition::keep_open;
+  }
+  // Signed in from now on, so that the requests read while the engine takes the name (a
+  // remote one answers later) are served under the account's rights; undone if it fails.
+  state.greeted = true;
+  state.authenticated = true;
+  hub_.set_permissions(state.id,
+                       std::shared_ptr<const auth::Permissions>(account, &account->permissions));
+  state.account = std::move(account);
+  const Later later = defer(call);
+  // take_over: an older session of the account, on this node or (in a cluster) another,
+  // gets bye replaced and is closed.
+  engine_.greet(
+      state.id, pending.hello.name, pending.hello.echo, true, [this, later](const Status& status) {
+        if (!hub_.contains(later.session)) return complete(later, {}, false);
+        if (status) {
+          later.state->greeted = false;
+          later.state->authenticated = false;
+          later.state->account.reset();
+          hub_.set_permissions(later.session, nullptr);
+          return complete_error(later, *status);
+        }
+        complete(later,
+                 protocol::build_welcome(later.id(), hub_.name_of(later.session), later.session,
+                                         options_.limits, engine_.node_id()),
+                 false);
+      });
+  return Disposition::keep_open;
+}
+
+Reapplied Dispatcher::reapply(SessionState& state, Peer& self) {
+  if (!state.account || !options_.users) return Reapplied::kept;
+  const auth::Account* current = options_.users->find(state.account->name);
+  if (current == nullptr || current->password != state.account->password) return Reapplied::revoked;
+  state.account = std::shared_ptr<const auth::Account>(options_.users, current);
+  const auth::Permissions& rights = current->permissions;
+  hub_.set_permissions(state.id, std::shared_ptr<const auth::Permissions>(state.account, &rights));
+  const auto removed = [&](const std::string& message) {
+    self.deliver(make_frame(protocol::build_error(std::nullopt, ErrorCode::forbidden, message)));
+  };
+  for (const std::string& pattern : hub_.patterns_of(state.id)) {
+    if (rights.allow_subscribe_pattern(pattern)) continue;
+    engine_.unsubscribe(state.id, pattern);
+    removed("subscription to '" + pattern + "' removed: the account may no longer subscribe to it");
+  }
+  for (const std::string& topic : hub_.rooms_of(state.id)) {
+    if (rights.allow_subscribe_topic(topic)) continue;
+    // A cluster node that cannot reach its store still drops the membership here (its
+    // store is put right by the resync when the link is back), so the rights hold at once.
+    if (const Status status = engine_.leave(state.id, topic);
+        status && status->code == ErrorCode::unavailable) {
+      hub_.exit_room(state.id, topic);
+    }
+    removed("left '" + topic + "': the account may no longer subscribe to it");
+  }
+  return Reapplied::kept;
+}
+
+bool Dispatcher::permitted(Call& call, bool allowed, std::string_view what,
+                           std::string_view topic) {
+  if (!allowed) {
+    fail(call, ErrorCode::forbidden,
+         "the account '" + call.state.account->name + "' may not " + std::string(what) + " '" +
+             std::string(topic) + "'");
+  }
+  return allowed;
 }
 
 Disposition Dispatcher::on(Call& call, const protocol::Hello& request) {
@@ -174,24 +307,30 @@ Disposition Dispatcher::on(Call& call, const protocol::Hello& request) {
   state.greeted = true;
   state.authenticated = true;
   const Later later = defer(call);
-  engine_.greet(
-      state.id, request.name, request.echo, [this, later, was_authenticated](const Status& status) {
-        if (!hub_.contains(later.session)) return complete(later, {}, false);  // gone: dropped
-        if (status) {
-          later.state->greeted = false;
-          later.state->authenticated = was_authenticated;
-          return complete(later, protocol::build_error(later.id(), status->code, status->message),
-                          false);
-        }
-        complete(later,
-                 protocol::build_welcome(later.id(), hub_.name_of(later.session), later.session,
-                                         options_.limits, engine_.node_id()),
-                 false);
-      });
+  engine_.greet(state.id, request.name, request.echo, false,
+                [this, later, was_authenticated](const Status& status) {
+                  if (!hub_.contains(later.session))
+                    return complete(later, {}, false);  // gone: dropped
+                  if (status) {
+                    later.state->greeted = false;
+                    later.state->authenticated = was_authenticated;
+                    return complete_error(later, *status);
+                  }
+                  complete(
+                      later,
+                      protocol::build_welcome(later.id(), hub_.name_of(later.session),
+                                              later.session, options_.limits, engine_.node_id()),
+                      false);
+                });
   return Disposition::keep_open;
 }
 
 Disposition Dispatcher::on(Call& call, const protocol::Sub& request) {
+  if (const auth::Permissions* rights = rights_of(call.state);
+      rights != nullptr && !permitted(call, rights->allow_subscribe_pattern(request.pattern),
+                                      "subscribe to", request.pattern)) {
+    return Disposition::keep_open;
+  }
   return finish(call, engine_.subscribe(call.state.id, request.pattern, request.group));
 }
 
@@ -200,6 +339,13 @@ Disposition Dispatcher::on(Call& call, const protocol::Unsub& request) {
 }
 
 Disposition Dispatcher::on(Call& call, const protocol::Pub& request) {
+  if (const auth::Permissions* rights = rights_of(call.state); rights != nullptr) {
+    if (!permitted(call, rights->allow_publish(request.topic), "publish to", request.topic))
+      return Disposition::keep_open;
+    if (request.reply &&
+        !permitted(call, rights->allow_publish(*request.reply), "name as reply", *request.reply))
+      return Disposition::keep_open;
+  }
   if (!within_rate(call, call.state.rate.allow_publish(call.now))) return Disposition::keep_open;
   std::optional<std::string_view> reply_to;
   if (request.reply) reply_to = *request.reply;
@@ -208,15 +354,16 @@ Disposition Dispatcher::on(Call& call, const protocol::Pub& request) {
 }
 
 Disposition Dispatcher::on(Call& call, const protocol::Join& request) {
+  if (const auth::Permissions* rights = rights_of(call.state);
+      rights != nullptr &&
+      !permitted(call, rights->allow_subscribe_topic(request.topic), "join", request.topic)) {
+    return Disposition::keep_open;
+  }
   const Later later = defer(call);
   engine_.join(call.state.id, request.topic, request.history, request.since, request.epoch,
                [this, later, topic = request.topic](const std::pair<Status, JoinView>& result) {
                  const auto& [status, view] = result;
-                 if (status) {
-                   return complete(later,
-                                   protocol::build_error(later.id(), status->code, status->message),
-                                   false);
-                 }
+                 if (status) return complete_error(later, *status);
                  complete(later,
                           protocol::build_joined(later.id(), topic, view.members,
                                                  view.history.page(), view.recovered),
@@ -230,14 +377,17 @@ Disposition Dispatcher::on(Call& call, const protocol::Leave& request) {
 }
 
 Disposition Dispatcher::on(Call& call, const protocol::Tell& request) {
+  if (const auth::Permissions* rights = rights_of(call.state);
+      rights != nullptr && !rights->allow_tell()) {
+    fail(call, ErrorCode::forbidden,
+         "the account '" + call.state.account->name + "' may not use tell");
+    return Disposition::keep_open;
+  }
   if (!within_rate(call, call.state.rate.allow_tell(call.now))) return Disposition::keep_open;
   const Later later = defer(call);
   engine_.tell(
       call.state.id, request.to, request.data, call.wall_ms, [this, later](const Status& status) {
-        if (status) {
-          return complete(later, protocol::build_error(later.id(), status->code, status->message),
-                          false);
-        }
+        if (status) return complete_error(later, *status);
         // Without an id a successful tell has no reply; its slot is released.
         complete(later, later.id_text ? protocol::build_ok(later.id()) : std::string{}, true);
       });
@@ -245,46 +395,50 @@ Disposition Dispatcher::on(Call& call, const protocol::Tell& request) {
 }
 
 Disposition Dispatcher::on(Call& call, const protocol::Who& request) {
+  if (const auth::Permissions* rights = rights_of(call.state);
+      rights != nullptr && !permitted(call, rights->allow_subscribe_topic(request.topic),
+                                      "see the members of", request.topic)) {
+    return Disposition::keep_open;
+  }
   const Later later = defer(call);
   engine_.who(request.topic, [this, later, topic = request.topic](
                                  const std::pair<Status, std::vector<std::string>>& result) {
-    if (result.first) {
-      return complete(later,
-                      protocol::build_error(later.id(), result.first->code, result.first->message),
-                      false);
-    }
+    if (result.first) return complete_error(later, *result.first);
     complete(later, protocol::build_who(later.id(), topic, result.second), true);
   });
   return Disposition::keep_open;
 }
 
 Disposition Dispatcher::on(Call& call, const protocol::Topics& request) {
+  // The account's rights travel with the request (a remote engine answers later, maybe
+  // after the session has gone): topics it may not subscribe to are never listed.
+  std::shared_ptr<const auth::Permissions> rights;
+  if (call.state.account)
+    rights = std::shared_ptr<const auth::Permissions>(call.state.account,
+                                                      &call.state.account->permissions);
   const Later later = defer(call);
-  engine_.topics(
-      request.pattern, request.limit, request.after,
-      [this, later](const std::pair<Status, TopicsView>& result) {
-        if (result.first) {
-          return complete(
-              later, protocol::build_error(later.id(), result.first->code, result.first->message),
-              false);
-        }
-        complete(later,
-                 protocol::build_topics(later.id(), result.second.topics, result.second.more),
-                 true);
-      });
+  engine_.topics(request.pattern, request.limit, request.after, std::move(rights),
+                 [this, later](const std::pair<Status, TopicsView>& result) {
+                   if (result.first) return complete_error(later, *result.first);
+                   complete(
+                       later,
+                       protocol::build_topics(later.id(), result.second.topics, result.second.more),
+                       true);
+                 });
   return Disposition::keep_open;
 }
 
 Disposition Dispatcher::on(Call& call, const protocol::History& request) {
+  if (const auth::Permissions* rights = rights_of(call.state);
+      rights != nullptr && !permitted(call, rights->allow_subscribe_topic(request.topic),
+                                      "read the history of", request.topic)) {
+    return Disposition::keep_open;
+  }
   const Later later = defer(call);
   engine_.history(
       request.topic, request.limit, request.before, request.after,
       [this, later, topic = request.topic](const std::pair<Status, MessagesView>& result) {
-        if (result.first) {
-          return complete(
-              later, protocol::build_error(later.id(), result.first->code, result.first->message),
-              false);
-        }
+        if (result.first) return complete_error(later, *result.first);
         complete(later, protocol::build_history(later.id(), topic, result.second.page()), true);
       });
   return Disposition::keep_open;

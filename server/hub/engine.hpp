@@ -11,6 +11,7 @@
 // for one session in the order in which it took that session's requests.
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,8 +32,10 @@ class Engine {
   virtual const std::string& node_id() const = 0;
   virtual Hub& hub() = 0;
 
+  // `take_over` (an account's login): a session holding the name, here or on another
+  // node, is ended with bye replaced instead of the hello being name_taken.
   virtual void greet(SessionId id, const std::optional<std::string>& name, bool echo,
-                     Done<Status> done) = 0;
+                     bool take_over, Done<Status> done) = 0;
   virtual Status subscribe(SessionId id, const std::string& pattern,
                            const std::optional<std::string>& group) = 0;
   virtual Status unsubscribe(SessionId id, const std::string& pattern) = 0;
@@ -48,8 +51,11 @@ class Engine {
                     std::int64_t ts_ms, Done<Status> done) = 0;
   virtual void who(const std::string& topic,
                    Done<std::pair<Status, std::vector<std::string>>> done) = 0;
+  // With `rights`, topics the account may not subscribe to are left out (shared: a remote
+  // engine reads them when its answer comes, maybe after the session has gone).
   virtual void topics(const std::optional<std::string>& pattern, int limit,
                       const std::optional<std::string>& after,
+                      std::shared_ptr<const auth::Permissions> rights,
                       Done<std::pair<Status, TopicsView>> done) = 0;
   virtual void history(const std::string& topic, int limit, std::optional<std::uint64_t> before,
                        std::optional<std::uint64_t> after,
@@ -65,9 +71,9 @@ class LocalEngine final : public Engine {
 
   const std::string& node_id() const override { return hub_.node_id(); }
   Hub& hub() override { return hub_; }
-  void greet(SessionId id, const std::optional<std::string>& name, bool echo,
+  void greet(SessionId id, const std::optional<std::string>& name, bool echo, bool take_over,
              Done<Status> done) override {
-    done(hub_.greet(id, name, echo));
+    done(hub_.greet(id, name, echo, take_over));
   }
   Status subscribe(SessionId id, const std::string& pattern,
                    const std::optional<std::string>& group) override {
@@ -99,8 +105,9 @@ class LocalEngine final : public Engine {
   }
   void topics(const std::optional<std::string>& pattern, int limit,
               const std::optional<std::string>& after,
+              std::shared_ptr<const auth::Permissions> rights,
               Done<std::pair<Status, TopicsView>> done) override {
-    done({std::nullopt, hub_.topics(pattern, limit, after)});
+    done({std::nullopt, hub_.topics(pattern, limit, after, rights.get())});
   }
   void history(const std::string& topic, int limit, std::optional<std::uint64_t> before,
                std::optional<std::uint64_t> after,

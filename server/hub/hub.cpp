@@ -118,7 +118,8 @@ SessionId Hub::connect(Peer& peer) {
       .echo = true,
       .subs = {},
       .rooms = {},
-      .last_delivery = 0};
+      .last_delivery = 0,
+      .deny = nullptr};
   s.folded = protocol::fold_name(s.name);
   names_.emplace(s.folded, id);
   sessions_.emplace(id, std::move(s));
@@ -146,12 +147,15 @@ void Hub::disconnect(SessionId id, bool announce_leave) {
   sessions_.erase(it);
 }
 
-Status Hub::greet(SessionId id, const std::optional<std::string>& name, bool echo) {
+Status Hub::greet(SessionId id, const std::optional<std::string>& name, bool echo, bool take_over) {
   SessionRecord& s = session(id);
   if (name) {
     std::string folded = protocol::fold_name(*name);
     if (const auto owner = names_.find(folded); owner != names_.end() && owner->second != id) {
-      return HubError{ErrorCode::name_taken, "the name '" + *name + "' is in use"};
+      if (!take_over) return HubError{ErrorCode::name_taken, "the name '" + *name + "' is in use"};
+      // The older session goes first, as any closed session does (its members see it
+      // leave), so that the name is free before the new session takes it.
+      evict(owner->second, "replaced");
     }
     names_.erase(s.folded);
     s.name = *name;
@@ -160,6 +164,17 @@ Status Hub::greet(SessionId id, const std::optional<std::string>& name, bool ech
   }
   s.echo = echo;
   return std::nullopt;
+}
+
+void Hub::evict(SessionId id, std::string_view bye_reason) {
+  session(id).peer->evict(bye_reason);
+  disconnect(id, true);
+}
+
+void Hub::set_permissions(SessionId id, std::shared_ptr<const auth::Permissions> permissions) {
+  SessionRecord& s = session(id);
+  if (permissions && !permissions->filters_delivery()) permissions.reset();
+  s.deny = std::move(permissions);
 }
 
 bool Hub::at_subscription_limit(const SessionRecord& s) const noexcept {
@@ -217,20 +232,31 @@ void Hub::fan_out(std::string_view topic_name, const Topic* topic, const SharedF
   // Every fan-out has its own number; a session that already has it is skipped, so a
   // message reaches each session at most once however many subscriptions match.
   const std::uint64_t round = ++fan_out_count_;
+  // A session whose account denies the topic never gets the message: one pointer test for
+  // sessions without deny patterns, one trie walk otherwise. This is the one local fan-out,
+  // so messages from other nodes of a cluster are filtered here too.
+  const auto withheld = [&](const SessionRecord& s) {
+    return s.deny != nullptr && s.deny->delivery_denied(topic_name);
+  };
   const auto send = [&](SessionId target) {
     const auto it = sessions_.find(target);
     if (it == sessions_.end()) return;
     SessionRecord& s = it->second;
     if (s.last_delivery == round || (target == publisher && skip_publisher)) return;
     s.last_delivery = round;
+    if (withheld(s)) return;
     if (s.peer->deliver(frame)) ++counters_.msgs_out;
   };
   const auto send_to_group = [&](SubscriptionIndex::Group& group) {
+    // The message goes to the next member that may receive it, so a member that may not
+    // does not swallow it for the whole group.
     const std::size_t size = group.members.size();
     for (std::size_t tried = 0; tried < size; ++tried) {
       const SessionId target = group.members[group.next];
       group.next = (group.next + 1) % size;
       if (target == publisher && skip_publisher) continue;
+      if (const auto it = sessions_.find(target); it != sessions_.end() && withheld(it->second))
+        continue;
       send(target);
       return;
     }
@@ -285,6 +311,10 @@ bool Hub::exit_room(SessionId id, const std::string& topic_name) {
 bool Hub::name_in_use(std::string_view name, SessionId except) const {
   const auto owner = names_.find(protocol::fold_name(name));
   return owner != names_.end() && owner->second != except;
+}
+
+SessionId Hub::holder_of(std::string_view name) const {
+  return names_.at(protocol::fold_name(name));
 }
 
 std::vector<std::string> Hub::member_names(const Topic& topic) const {
@@ -410,11 +440,13 @@ std::string_view literal_prefix(std::string_view pattern, bool& literal) {
 }  // namespace
 
 TopicsView Hub::topics(const std::optional<std::string>& pattern, int limit,
-                       const std::optional<std::string>& after) const {
+                       const std::optional<std::string>& after,
+                       const auth::Permissions* permissions) const {
   TopicsView out;
   const ListedIndex& index = topics_.listed_index();
   const auto wanted = static_cast<std::size_t>(limit);
   const auto add = [&](const Topic& topic) {
+    if (permissions != nullptr && !permissions->allow_subscribe_topic(topic.name)) return true;
     if (out.topics.size() == wanted) {
       out.more = true;
       return false;

@@ -15,6 +15,7 @@
 #include "parley/protocol/frames.hpp"
 #include "parley/protocol/version.hpp"
 #include "peer.hpp"
+#include "permissions.hpp"
 #include "subscription_index.hpp"
 #include "topic_store.hpp"
 
@@ -98,8 +99,18 @@ class Hub {
   Peer* peer_of(SessionId id) const { return session(id).peer; }
   std::size_t session_count() const noexcept { return sessions_.size(); }
 
-  // hello: takes a name (case-insensitively unique) and the echo choice.
-  Status greet(SessionId id, const std::optional<std::string>& name, bool echo);
+  // hello: takes a name (case-insensitively unique) and the echo choice. With `take_over`
+  // (an account's login), a session holding the name is evicted first (Peer::evict with
+  // "replaced", presence leave for its rooms) instead of the hello being name_taken.
+  Status greet(SessionId id, const std::optional<std::string>& name, bool echo,
+               bool take_over = false);
+  // An account's rights for delivery: only its deny_subscribe list matters here, so a
+  // session whose account has none keeps a null filter and costs one pointer test per
+  // delivery; otherwise one trie walk. Null clears it.
+  void set_permissions(SessionId id, std::shared_ptr<const auth::Permissions> permissions);
+  // Ends a session on purpose: Peer::evict with `bye_reason`, then gone as any closed
+  // session (members see it leave).
+  void evict(SessionId id, std::string_view bye_reason);
   Status subscribe(SessionId id, const std::string& pattern,
                    const std::optional<std::string>& group);
   Status unsubscribe(SessionId id, const std::string& pattern);
@@ -125,8 +136,11 @@ class Hub {
   // pattern with a leading wildcard (`*.x`, `>`) visits topics in byte order from `after`
   // on until `limit` + 1 match or the index ends: O(log n + limit) when most match, O(n)
   // when few of n listed topics match.
+  // With `permissions`, topics it may not subscribe to are skipped like topics the pattern
+  // does not match (the limit and `more` count only the topics listed).
   TopicsView topics(const std::optional<std::string>& pattern, int limit,
-                    const std::optional<std::string>& after) const;
+                    const std::optional<std::string>& after,
+                    const auth::Permissions* permissions = nullptr) const;
   // Without `after`, the newest `limit` retained messages with seq < `before` (backwards
   // paging); with `after`, the oldest `limit` with seq > `after` (forwards). Both within
   // the reply cap; O(log n + size of the page).
@@ -167,6 +181,8 @@ class Hub {
   }
   // Checks the local name index only (a cluster engine asks the store too).
   bool name_in_use(std::string_view name, SessionId except) const;
+  // The local session holding `name` (case-insensitively); name_in_use() must be true.
+  SessionId holder_of(std::string_view name) const;
 
   // For invariant checks in tests and fuzzers: the patterns and rooms of one session.
   std::vector<std::string> patterns_of(SessionId id) const;
@@ -185,6 +201,9 @@ class Hub {
     std::map<std::string, std::optional<std::string>, std::less<>> subs;  // pattern -> group
     std::vector<std::string> rooms;                                       // joined topics
     std::uint64_t last_delivery = 0;  // the fan-out that last reached this session
+    // Set only for an account with deny_subscribe patterns: msgs on topics they match are
+    // withheld (PROTOCOL.md "Permissions").
+    std::shared_ptr<const auth::Permissions> deny;
   };
 
   SessionRecord& session(SessionId id);

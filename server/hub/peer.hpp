@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace parley::server {
 
@@ -28,6 +29,11 @@ class Peer {
   // session exempts replies from its outbound limit and pauses reading instead while its
   // output is backed up. Must not call back into the hub.
   virtual void reply(const SharedFrame& frame) = 0;
+  // The hub has ended this peer's session on purpose (its account logged in again
+  // elsewhere: "replaced"; its account was revoked: "auth_revoked") and already removed it,
+  // announcing its leave. The peer sends `bye` with that reason and closes. Must not call
+  // back into the hub.
+  virtual void evict(std::string_view bye_reason) = 0;
 };
 
 }  // namespace parley::server

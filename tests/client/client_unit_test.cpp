@@ -292,9 +292,9 @@ TEST_CASE("resuming: messages are lost only when they are", "[client][resume]") 
 }
 
 TEST_CASE("auth refusals say what to do", "[client][render]") {
-  CHECK(describe_error({{"code", "auth_failed"}, {"message", "wrong token"}}) ==
-        "auth_failed: wrong token (give the server's token with --token TOKEN or "
-        "PARLEY_TOKEN=TOKEN)");
+  CHECK(describe_error({{"code", "auth_failed"}, {"message", "wrong token"}})
+            .starts_with("auth_failed: wrong token (a server with a shared token: --token TOKEN or "
+                         "PARLEY_TOKEN=TOKEN; "));
   CHECK(describe_error({{"code", "not_authenticated"}, {"message", "m"}}).find("--token") !=
         std::string::npos);
   CHECK(describe_error({{"code", "bad_topic"}, {"message", "m"}}) == "bad_topic: m");

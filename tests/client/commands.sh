@@ -77,12 +77,12 @@ mute=127.0.0.1:$(cat "$port_file")
 expect_code 3 timeout 15 "$parley" --server "$mute" pub x y
 expect_code 3 "$parley" --server "$mute" --timeout 200ms stats
 kill "$mute_pid"; rm -f "$port_file"
-# Several servers: the first that answers is used; tls:// is refused as not supported yet.
+# Several servers: the first that answers is used. TLS to a plain port says what is wrong.
 "$parley" --server "127.0.0.1:1,$PARLEY_SERVER" stats | grep -q '^connections: ' || fail "--server with two addresses"
-err=$("$parley" --server "tls://$PARLEY_SERVER" stats 2>&1 || true)
-[[ $err == *"TLS is not supported by this client yet"* ]] || fail "tls://: $err"
+err=$("$parley" --server "tls://$PARLEY_SERVER" --tls-insecure --timeout 2s stats 2>&1 || true)
+[[ $err == *"TLS with tls://$PARLEY_SERVER failed"* ]] || fail "tls:// to a plain port: $err"
 err=$("$parley" --server "a..b" stats 2>&1 || true)
-[[ $err == "parley: 'a..b' is not a server address: HOST:PORT"* ]] || fail "bad --server: $err"
+[[ $err == "parley: --server: 'a..b' is not a server address: HOST:PORT"* ]] || fail "bad --server: $err"
 # JSON DATA goes out exactly as typed: key order and number spelling kept.
 "$parley" pub t.v '{"z":1,"a":2.50}'
 "$parley" history t.v --json | grep -q '"data":{"z":1,"a":2.50}' || fail "pub reordered JSON: $("$parley" history t.v --json)"

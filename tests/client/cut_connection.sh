@@ -17,7 +17,7 @@ wait_for() {
   for _ in $(seq 1 300); do "$@" && return 0; sleep 0.05; done
   fail "timed out waiting for $what"
 }
-"$server" --listen 127.0.0.1:0 --ping-interval 200ms --ping-timeout 300ms 2>"$work/server.log" &
+"$server" --listen 127.0.0.1:0 --http-listen off --ping-interval 200ms --ping-timeout 300ms 2>"$work/server.log" &
 pids+=($!)
 wait_for "the server" grep -q "listening on" "$work/server.log"
 port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/server.log" | head -1)

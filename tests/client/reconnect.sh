@@ -17,7 +17,7 @@ wait_for() {  # wait_for DESCRIPTION COMMAND...: bounded wait on a condition
   fail "timed out waiting for $what"
 }
 start_server() {
-  "$server" --listen "127.0.0.1:${port:-0}" 2>>"$work/server.log" &
+  "$server" --listen "127.0.0.1:${port:-0}" --http-listen off 2>>"$work/server.log" &
   server_pid=$!
   pids+=("$server_pid")
 }

@@ -11,7 +11,7 @@ if [[ " $* " == *" -- "* ]]; then
   shift
 fi
 log=$(mktemp)
-"$server" --listen 127.0.0.1:0 "${server_args[@]}" 2>"$log" &
+"$server" --listen 127.0.0.1:0 --http-listen off "${server_args[@]}" 2>"$log" &
 pid=$!
 cleanup() { kill -9 "$pid" 2>/dev/null || true; rm -f "$log"; }
 trap cleanup EXIT

@@ -4,7 +4,7 @@ command -v tmux >/dev/null || { echo "$(basename "$0"): tmux is not installed"; 
 # A tmux server of our own: windows get this test's environment, not another test's.
 tmux() { command tmux -L "$session" "$@"; }
 work=$(mktemp -d)
-"$server" --listen 127.0.0.1:0 2>"$work/server.log" &
+"$server" --listen 127.0.0.1:0 --http-listen off 2>"$work/server.log" &
 server_pid=$!
 cleanup() { tmux kill-server 2>/dev/null || true; kill -9 "$server_pid" 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT

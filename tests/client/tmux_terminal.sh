@@ -65,7 +65,23 @@ one_prompt "the paste"
 tmux send-keys -t "$session:alice" -l "kept"
 tmux send-keys -t "$session:alice" C-l
 wait_screen alice "#lobby> kept"
-[ "$(screen alice | grep -c .)" = 1 ] || fail "Ctrl-L did not clear the screen"
+# What is left is the status row (server, name, round trip) and the prompt.
+[ "$(screen alice | grep -c .)" = 2 ] || fail "Ctrl-L did not clear the screen"
+screen alice | head -1 | grep -q "^ parley | 127.0.0.1:$port as alice | round trip [0-9.]* ms" ||
+  fail "no status row above the prompt"
+tmux send-keys -t "$session:alice" C-u
+# Wide characters take two columns: 40 of them after "#lobby> " (8 columns) fill the first
+# row exactly (8 + 26 x 2 = 60) and put 14 on the second, the cursor at column 28.
+wide=$(printf '\xe4\xb8\xad%.0s' $(seq 1 40))
+tmux send-keys -t "$session:alice" -l "$wide"
+wait_screen alice "$(printf '\xe4\xb8\xad%.0s' $(seq 1 26))"
+for _ in $(seq 1 200); do
+  [ "$(tmux display-message -p -t "$session:alice" '#{cursor_x}')" = 28 ] && break
+  sleep 0.05
+done
+[ "$(tmux display-message -p -t "$session:alice" '#{cursor_x}')" = 28 ] ||
+  fail "the cursor after 40 wide characters is at column $(tmux display-message -p -t "$session:alice" '#{cursor_x}'), not 28"
+one_prompt "wide characters"
 tmux send-keys -t "$session:alice" C-u
 
 # A hostile publisher: no title, no clearing, no colours, no forged line.

@@ -25,9 +25,22 @@ bool matches(const json& actual, const json& partial) {
   return actual == partial;
 }
 
-LineClient::LineClient(unsigned short port) {
+LineClient::LineClient(unsigned short port) : LineClient(port, std::string()) {}
+
+LineClient::LineClient(unsigned short port, const std::string& source_ip) {
   fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd_ < 0) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
+  if (!source_ip.empty()) {
+    sockaddr_in source{};
+    source.sin_family = AF_INET;
+    if (inet_pton(AF_INET, source_ip.c_str(), &source.sin_addr) != 1 ||
+        bind(fd_, reinterpret_cast<sockaddr*>(&source), sizeof source) != 0) {
+      const int error = errno;
+      ::close(fd_);
+      fd_ = -1;
+      throw std::runtime_error("bind to " + source_ip + ": " + std::strerror(error));
+    }
+  }
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_port = htons(port);

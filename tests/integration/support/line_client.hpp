@@ -21,6 +21,9 @@ bool matches(const json& actual, const json& partial);
 class LineClient {
  public:
   explicit LineClient(unsigned short port);
+  // Connects from `source_ip` (any 127.x.y.z works on Linux loopback), so that tests can
+  // play several client addresses.
+  LineClient(unsigned short port, const std::string& source_ip);
   ~LineClient();
   LineClient(LineClient&& other) noexcept;
   LineClient(const LineClient&) = delete;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <dirent.h>
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -64,7 +65,11 @@ std::string ServerProcess::binary() {
 }
 
 ServerProcess::ServerProcess(LaunchOptions options) {
+  // No HTTP listener unless a test asks for one: parallel servers would share its port.
   std::vector<std::string> argv{binary(), "--listen", "127.0.0.1:0"};
+  const bool http_asked =
+      std::find(options.args.begin(), options.args.end(), "--http-listen") != options.args.end();
+  if (!http_asked) argv.insert(argv.end(), {"--http-listen", "off"});
   for (auto& a : options.args) argv.push_back(a);
   pid_ = spawn(argv, options.env, options.max_open_files, log_fd_);
   log_reader_ = std::thread([this] { read_log(); });
@@ -134,6 +139,17 @@ std::optional<int> ServerProcess::wait_exit(std::chrono::milliseconds timeout) {
 bool ServerProcess::wait_for_log(const std::string& needle, std::chrono::milliseconds timeout) {
   std::unique_lock lock(mutex_);
   return log_grew_.wait_for(lock, timeout, [&] { return log_.find(needle) != std::string::npos; });
+}
+
+bool ServerProcess::wait_for_log_count(const std::string& needle, std::size_t times,
+                                       std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  return log_grew_.wait_for(lock, timeout, [&] {
+    std::size_t found = 0;
+    for (auto at = log_.find(needle); at != std::string::npos; at = log_.find(needle, at + 1))
+      ++found;
+    return found >= times;
+  });
 }
 
 std::string ServerProcess::log() const {

@@ -39,6 +39,10 @@ class ServerProcess {
   std::optional<int> wait_exit(std::chrono::milliseconds timeout = 10s);
   // True once the log holds `needle`.
   bool wait_for_log(const std::string& needle, std::chrono::milliseconds timeout = 10s);
+  // Waits until `needle` occurs `times` times in the log (the log is read by a thread, so
+  // lines may trail the replies a client already has).
+  bool wait_for_log_count(const std::string& needle, std::size_t times,
+                          std::chrono::milliseconds timeout = 10s);
   std::string log() const;
 
   // VmRSS in KiB and the number of open descriptors, read from /proc.

@@ -53,6 +53,21 @@ TEST_CASE("one address: names, IPv4, bracketed IPv6, default host, schemes", "[e
   }
 }
 
+TEST_CASE("WebSocket URLs: ws:// and wss://, with a path defaulting to /ws", "[endpoint]") {
+  const auto ws = parse_endpoint("ws://h:80/ws", "x");
+  REQUIRE(ws);
+  CHECK(*ws == Endpoint{"h", 80, false, true, "/ws"});
+  CHECK(ws->text() == "ws://h:80/ws");
+  CHECK(parse_endpoint("wss://[::1]:443", "x") == Endpoint{"::1", 443, true, true, "/ws"});
+  CHECK(parse_endpoint("wss://[::1]:443", "x")->text() == "wss://[::1]:443/ws");
+  CHECK(parse_endpoint("ws://:7880/chat/ws?v=1", "127.0.0.1") ==
+        Endpoint{"127.0.0.1", 7880, false, true, "/chat/ws?v=1"});
+  for (const char* bad : {"ws://h", "ws://h:1/a b", "wss://h:x/ws", "ws:///ws"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(parse_endpoint(bad, "127.0.0.1"));
+  }
+}
+
 TEST_CASE("several comma-separated addresses, in order", "[endpoint]") {
   const auto list = parse_endpoints("a:1, [::1]:2,:3", "127.0.0.1");
   REQUIRE(list);

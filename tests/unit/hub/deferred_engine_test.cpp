@@ -32,11 +32,11 @@ class LaterEngine final : public Engine {
 
   const std::string& node_id() const override { return local_.node_id(); }
   Hub& hub() override { return local_.hub(); }
-  void greet(SessionId id, const std::optional<std::string>& name, bool echo,
+  void greet(SessionId id, const std::optional<std::string>& name, bool echo, bool take_over,
              Done<Status> done) override {
-    held_.push_back([this, id, name, echo, done] {
+    held_.push_back([this, id, name, echo, take_over, done] {
       if (refuse_names) return done(refuse_names);
-      local_.greet(id, name, echo, done);
+      local_.greet(id, name, echo, take_over, done);
     });
   }
   Status subscribe(SessionId id, const std::string& pattern,
@@ -66,8 +66,12 @@ class LaterEngine final : public Engine {
   }
   void topics(const std::optional<std::string>& pattern, int limit,
               const std::optional<std::string>& after,
+              std::shared_ptr<const parley::auth::Permissions> rights,
               Done<std::pair<Status, TopicsView>> done) override {
-    local_.topics(pattern, limit, after, std::move(done));
+    // Held like who: the rights must still apply when the answer comes later.
+    held_.push_back([this, pattern, limit, after, rights, done] {
+      local_.topics(pattern, limit, after, rights, done);
+    });
   }
   void history(const std::string& topic, int limit, std::optional<std::uint64_t> before,
                std::optional<std::uint64_t> after,

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "peer.hpp"
@@ -23,6 +24,8 @@ class FakePeer final : public server::Peer {
     ++replies;
     record(frame);
   }
+  // The hub ended this session (a real one would send bye with the reason and close).
+  void evict(std::string_view bye_reason) override { evictions.emplace_back(bye_reason); }
   void record(const server::SharedFrame& frame) {
     REQUIRE(frame != nullptr);
     REQUIRE_FALSE(frame->empty());
@@ -52,6 +55,7 @@ class FakePeer final : public server::Peer {
   bool refuse = false;  // answer every deliver() with false, as a cut-off session does
   int offered = 0;      // deliver() calls, refused ones included
   int replies = 0;      // reply() calls
+  std::vector<std::string> evictions;  // evict() reasons, in order
 };
 
 }  // namespace parley::test

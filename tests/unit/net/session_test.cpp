@@ -33,8 +33,10 @@ class Pair {
     asio::local::stream_protocol::socket server_end(io);
     asio::local::connect_pair(client_, server_end);
     client_.non_blocking(true);
-    session = std::make_shared<Session>(std::make_unique<LocalTransport>(std::move(server_end)),
-                                        hub, dispatcher, registry, settings);
+    session = std::make_shared<Session>(
+        std::make_unique<LocalTransport>(
+            SocketStream<asio::local::stream_protocol::socket>(std::move(server_end))),
+        hub, dispatcher, registry, settings);
     Session::start(session);
   }
 

@@ -1,7 +1,8 @@
 #pragma once
 // Server addresses: "HOST:PORT", "[v6]:PORT" or ":PORT", with an optional "tcp://" or
-// "tls://" scheme; a list is comma-separated. One grammar for the server's --listen and
-// the client's --server.
+// "tls://" scheme, or a WebSocket URL "ws://HOST:PORT/PATH" or "wss://HOST:PORT/PATH"
+// (the path defaults to "/ws"); a list is comma-separated. One grammar for the server's --listen
+// and the client's --server.
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,9 +13,12 @@ namespace parley::common {
 struct Endpoint {
   std::string host;  // a name or an address literal, without brackets
   unsigned short port = 0;
-  bool tls = false;  // written with "tls://"
+  bool tls = false;    // written with "tls://" or "wss://"
+  bool ws = false;     // written with "ws://" or "wss://"
+  std::string path{};  // the WebSocket request path, when ws
 
-  // Written back the way it parses: "host:port", "[::1]:port", "tls://host:port".
+  // Written back the way it parses: "host:port", "[::1]:port", "tls://host:port",
+  // "wss://host:port/ws".
   std::string text() const;
   bool operator==(const Endpoint&) const = default;
 };
@@ -32,6 +36,7 @@ std::optional<std::vector<Endpoint>> parse_endpoints(std::string_view text,
 std::optional<Endpoint> parse_listen(std::string_view text);
 
 inline constexpr std::string_view kEndpointRule =
-    "HOST:PORT, [IPv6]:PORT or :PORT with a port from 0 to 65535";
+    "HOST:PORT, [IPv6]:PORT or :PORT with a port from 0 to 65535 (tls://, ws://HOST:PORT/ws and "
+    "wss:// in front for TLS and WebSocket)";
 
 }  // namespace parley::common

@@ -1,6 +1,7 @@
 #pragma once
-// RFC 6455 WebSocket, server side, without I/O: the handshake's accept value, an
-// incremental reader of client frames, and builders of server frames.
+// RFC 6455 WebSocket without I/O: the handshake's accept value, an incremental reader of
+// frames (a server's reader of client frames, or a client's reader of server frames), and
+// builders of server frames and of masked client frames.
 //
 // Written here rather than taken from a library: Debian 12's websocketpp (0.8.2) does not
 // compile as C++20, and Beast needs Boost.Asio while Parley uses standalone Asio. No
@@ -71,9 +72,14 @@ struct WsEvent {
 // only on the bytes, never on how they were chunked.
 //
 // After an error or a close event the reader reads nothing more.
+// Which side's frames a WsReader reads: a server reads masked client frames (the
+// default), a client reads server frames, which must not be masked (RFC 6455 §5.1).
+enum class WsFramesFrom { client, server };
+
 class WsReader {
  public:
-  explicit WsReader(std::size_t max_message) : max_message_(max_message) {}
+  explicit WsReader(std::size_t max_message, WsFramesFrom from = WsFramesFrom::client)
+      : max_message_(max_message), from_server_(from == WsFramesFrom::server) {}
 
   // Hands over the next bytes received. They are read in place by next(), so they must
   // stay valid, and feed() must not be called again, until next() has returned nothing.
@@ -102,6 +108,8 @@ class WsReader {
   void release_message() noexcept;
 
   std::size_t max_message_;
+  bool from_server_ = false;  // a client's reader: frames must be unmasked
+  bool masked_ = false;       // the frame being read carries a mask
   std::string_view input_;
   bool stopped_ = false;
   bool release_pending_ = false;  // message_ was handed out; clear it on the next call
@@ -137,5 +145,11 @@ std::string build_ws_pong(std::string_view payload);
 std::string build_ws_ping(std::string_view payload = {});
 // A whole, unfragmented text frame: header and payload.
 std::string build_ws_text(std::string_view payload);
+
+// Appends a client frame (RFC 6455 §5.3): the header with the mask bit and `mask`, then
+// `payload` XORed with it. The caller draws a fresh mask for each frame from a strong
+// random source. Control frames (close, ping, pong) must be final and at most 125 bytes.
+void append_ws_masked_frame(std::string& out, WsOpcode opcode, std::string_view payload,
+                            const std::array<unsigned char, 4>& mask);
 
 }  // namespace parley::protocol
