@@ -103,9 +103,10 @@ std::string random_guest_prefix() {
 }
 
 constexpr const char* kScripts[] = {
-    scripts::kPublish, scripts::kJoin,    scripts::kLeave,  scripts::kHistory,
-    scripts::kClaim,   scripts::kRelease, scripts::kTell,   scripts::kHeartbeat,
-    scripts::kStop,    scripts::kResync,  scripts::kTopics,
+    scripts::kPublish,    scripts::kJoin,    scripts::kLeave,  scripts::kHistory,
+    scripts::kClaim,      scripts::kRelease, scripts::kTell,   scripts::kHeartbeat,
+    scripts::kStop,       scripts::kResync,  scripts::kTopics, scripts::kGroupJoin,
+    scripts::kGroupLeave,
 };
 
 }  // namespace
@@ -227,9 +228,17 @@ void RedisEngine::heartbeat() {
 void RedisEngine::resync() {
   std::vector<std::string> rooms;
   std::vector<std::string> names;
+  std::vector<std::string> groups;
   std::size_t room_count = 0;
   hub_.for_each_session(
       [&](SessionId id, const std::string& name, const std::vector<std::string>& joined) {
+        for (const auto& pattern : hub_.patterns_of(id)) {
+          if (const auto* group = hub_.group_of(id, pattern); group != nullptr && *group) {
+            groups.push_back(std::to_string(id));
+            groups.push_back(pattern);
+            groups.push_back(**group);
+          }
+        }
         for (const auto& topic : joined) {
           rooms.push_back(topic);
           rooms.push_back(std::to_string(id));
@@ -242,8 +251,11 @@ void RedisEngine::resync() {
   const std::string ttl =
       std::to_string(std::max<std::int64_t>(options_.node_timeout.count() / 2, 1));
   const std::string count = std::to_string(room_count);
+  const std::string group_count = std::to_string(groups.size() / 3);
   std::vector<std::string_view> args{prefix_, channels_, node_id(), ttl, count};
   for (const auto& r : rooms) args.push_back(r);
+  args.emplace_back(group_count);
+  for (const auto& g : groups) args.push_back(g);
   for (const auto& n : names) args.push_back(n);
   eval(resync_s, {}, args, [](redisReply* reply) {
     if (reply != nullptr && reply->type == REDIS_REPLY_ERROR)
@@ -297,15 +309,29 @@ void RedisEngine::on_frame(std::string_view channel, std::string_view payload) {
   }
   if (!rest.starts_with("t:") || header.size() < 2) return;
   const std::string_view topic = rest.substr(2);
-  // "m|p N S": the publisher or member, skipped here when it is one of this node's.
-  const std::string_view who = header.substr(2);
-  const auto space = who.find(' ');
+  // "m|p N S": the publisher or member, skipped here when it is one of this node's; a msg
+  // header goes on with " N S" for each queue group member picked for it.
+  std::string_view who = header.substr(2);
   SessionId origin = 0;
-  if (space != std::string_view::npos && who.substr(0, space) == node_id())
-    origin = std::strtoull(std::string(who.substr(space + 1)).c_str(), nullptr, 10);
+  std::vector<SessionId> picks;
+  for (bool first = true; !who.empty(); first = false) {
+    const auto space = who.find(' ');
+    const std::string_view node = who.substr(0, space);
+    if (space == std::string_view::npos) break;
+    who.remove_prefix(space + 1);
+    const auto end = who.find(' ');
+    const SessionId session = std::strtoull(std::string(who.substr(0, end)).c_str(), nullptr, 10);
+    who.remove_prefix(end == std::string_view::npos ? who.size() : end + 1);
+    if (node != node_id()) continue;
+    if (first) {
+      origin = session;
+    } else {
+      picks.push_back(session);
+    }
+  }
   const SharedFrame frame = make_frame(std::string(body));
   if (header[0] == 'm') {
-    hub_.fan_out(topic, frame, origin);
+    hub_.fan_out(topic, frame, origin, picks);
   } else if (header[0] == 'p') {
     hub_.deliver_to_members(topic, frame, origin);
   }
@@ -405,25 +431,36 @@ void RedisEngine::release_name(SessionId id, const std::string& folded) {
 
 Status RedisEngine::subscribe(SessionId id, const std::string& pattern,
                               const std::optional<std::string>& group) {
-  const bool had = [&] {
-    const auto patterns = hub_.patterns_of(id);
-    return std::find(patterns.begin(), patterns.end(), pattern) != patterns.end();
-  }();
+  std::optional<std::optional<std::string>> had;  // the pattern's group before, if subscribed
+  if (const auto* before = hub_.group_of(id, pattern)) had = *before;
   if (Status status = hub_.subscribe(id, pattern, group)) return status;
   if (!had) {
     bool glob = false;
     const std::string channel = pattern_channel(pattern, glob);
     hold_channel(channel, glob);
   }
+  // The store picks each message's member of a group: it must know who is in which.
+  if (had && *had && *had != group) group_in_store(group_leave_s, id, pattern, **had);
+  if (group && (!had || *had != group)) group_in_store(group_join_s, id, pattern, *group);
   return std::nullopt;
 }
 
 Status RedisEngine::unsubscribe(SessionId id, const std::string& pattern) {
+  std::optional<std::string> group;
+  if (const auto* before = hub_.group_of(id, pattern)) group = *before;
   if (Status status = hub_.unsubscribe(id, pattern)) return status;
   bool glob = false;
   const std::string channel = pattern_channel(pattern, glob);
   drop_channel(channel, glob);
+  if (group) group_in_store(group_leave_s, id, pattern, *group);
   return std::nullopt;
+}
+
+// Sent without waiting, on the ordered link: a publish queued after it sees it. While the
+// store cannot be reached it is not sent; the resync when the link is back puts it right.
+void RedisEngine::group_in_store(Script script, SessionId id, const std::string& pattern,
+                                 const std::string& group) {
+  eval(script, {}, {prefix_, node_id(), std::to_string(id), pattern, group}, [](redisReply*) {});
 }
 
 Status RedisEngine::publish(SessionId id, std::string_view topic, std::string_view data_json,
@@ -438,14 +475,17 @@ Status RedisEngine::publish(SessionId id, std::string_view topic, std::string_vi
   const std::string_view text = frame;
   const std::string_view head = text.substr(0, at + seq_field.size() - 2);
   const std::string_view tail = text.substr(at + seq_field.size() - 1);
-  const std::string header = "m " + owner(id) + "\n";
+  const std::string publisher = owner(id);
+  const std::string header = "m " + publisher;
   const std::string channel = topic_channel(topic);
   const std::string cap = std::to_string(hub_.limits().history_per_topic);
   const std::string epoch = epoch_candidate();
   const std::string t(topic);
   const bool sent =
       eval(publish_s, {prefix_ + "topic:" + t, prefix_ + "hist:" + t, prefix_ + "topics"},
-           {channel, header, head, tail, cap, epoch, topic}, [alive = alive_](redisReply* r) {
+           {channel, header, head, tail, cap, epoch, topic, prefix_, publisher,
+            hub_.echo_of(id) ? "0" : "1"},
+           [alive = alive_](redisReply* r) {
              if (*alive && r != nullptr && r->type == REDIS_REPLY_ERROR)
                spdlog::error("cluster: a publish was refused: {}", text_of(r));
            });
@@ -681,6 +721,8 @@ void RedisEngine::session_closing(SessionId id, const std::vector<std::string>& 
     bool glob = false;
     const std::string channel = pattern_channel(pattern, glob);
     drop_channel(channel, glob);
+    if (const auto* group = hub_.group_of(id, pattern); group != nullptr && *group)
+      group_in_store(group_leave_s, id, pattern, **group);
   }
   release_name(id, protocol::fold_name(name));
 }

@@ -80,6 +80,8 @@ class RedisEngine final : public Engine, public HubObserver {
     stop_s,
     resync_s,
     topics_s,
+    group_join_s,
+    group_leave_s,
     script_count
   };
 
@@ -101,6 +103,9 @@ class RedisEngine final : public Engine, public HubObserver {
   std::string epoch_candidate();
   void release_name(SessionId id, const std::string& folded);
   void leave_in_store(SessionId id, const std::string& topic, const std::string& name);
+  // A session's membership of a queue group, in the store that picks each message's member.
+  void group_in_store(Script script, SessionId id, const std::string& pattern,
+                      const std::string& group);
 
   Hub& hub_;
   ClusterOptions options_;

@@ -10,16 +10,33 @@
 //   P nodes        set   nodes that registered
 //   P node:N:rooms set   "T S name" for every membership of N's sessions
 //   P node:N:names set   F for every name N's sessions hold
+//   P groups       set   G = "pattern\ngroup" for every queue group with members
+//   P group:G      zset  "N S" of the group's members (score 0: byte order, one turn order)
+//   P turn         hash  G -> the number of messages the group has been given
+//   P node:N:groups set  "S\nG" for every group membership of N's sessions
 // Channels (C = `parley:<db>:`): C t:T carries a topic's msg and presence frames, each
-// behind a header line "m|p N S"; C n:N carries tells ("t S") to N's sessions and the
+// behind a header line "m|p N S" (a msg's header adds " N S" for each queue group member
+// picked for it); C n:N carries tells ("t S") to N's sessions and the
 // end of a session whose account logged in on another node ("e S").
 // Topic and name characters need no JSON escaping, so the presence frames built here
 // are byte for byte those of protocol::build_presence.
 
 namespace parley::server::cluster::scripts {
 
+// One membership of a queue group ends: group_leave(P, node, session, G).
+#define PARLEY_LUA_GROUP_LEAVE                                    \
+  "local function group_leave(P, n, s, g)\n"                      \
+  "  redis.call('SREM', P..'node:'..n..':groups', s..'\\n'..g)\n" \
+  "  redis.call('ZREM', P..'group:'..g, n..' '..s)\n"             \
+  "  if redis.call('ZCARD', P..'group:'..g) == 0 then\n"          \
+  "    redis.call('SREM', P..'groups', g)\n"                      \
+  "    redis.call('HDEL', P..'turn', g)\n"                        \
+  "  end\n"                                                       \
+  "end\n"
+
 // Shared by the scripts that release a node's state: reap(P, C, node).
 #define PARLEY_LUA_REAP                                                                      \
+  PARLEY_LUA_GROUP_LEAVE                                                                     \
   "local function reap(P, C, n)\n"                                                           \
   "  for _, e in ipairs(redis.call('SMEMBERS', P..'node:'..n..':rooms')) do\n"               \
   "    local t, s, name = string.match(e, '^(%S+) (%S+) (.*)$')\n"                           \
@@ -38,13 +55,37 @@ namespace parley::server::cluster::scripts {
   "end\n"                                                                                    \
   "  end\n"                                                                                  \
   "  redis.call('DEL', P..'node:'..n..':names')\n"                                           \
+  "  for _, e in ipairs(redis.call('SMEMBERS', P..'node:'..n..':groups')) do\n"              \
+  "    local nl = string.find(e, '\\n', 1, true)\n"                                          \
+  "    if nl then group_leave(P, n, string.sub(e, 1, nl - 1), string.sub(e, nl + 1)) end\n"  \
+  "  end\n"                                                                                  \
+  "  redis.call('DEL', P..'node:'..n..':groups')\n"                                          \
   "  redis.call('SREM', P..'nodes', n)\n"                                                    \
   "end\n"
 
-// publish. KEYS: topic hash, hist list, topics zset. ARGV: channel, header line,
-// frame before its seq, frame after it, history cap, epoch candidate, topic.
-// Returns the seq. The frame is complete but for the seq, which only Redis can know.
+// publish. KEYS: topic hash, hist list, topics zset. ARGV: channel, header line (without
+// its '\n'), frame before its seq, frame after it, history cap, epoch candidate, topic, P,
+// the publisher "N S", "1" when the publisher said echo false. Returns the seq. The frame
+// is complete but for the seq, which only Redis can know. Each queue group whose pattern
+// matches the topic gets the message once in the cluster: its next member in turn
+// (skipping an echo-false publisher) is named in the header, and only that member's node
+// delivers it to that member.
 inline constexpr const char* kPublish = R"lua(
+local function matches(p, t)
+  local first = string.sub(p, 1, 1)
+  if string.sub(t, 1, 1) == '$' and (first == '*' or first == '>') then return false end
+  local pi, ti = 1, 1
+  while true do
+    local pd = string.find(p, '.', pi, true)
+    local ptok = string.sub(p, pi, pd and pd - 1 or -1)
+    if ptok == '>' then return ti <= #t end
+    local td = string.find(t, '.', ti, true)
+    local ttok = string.sub(t, ti, td and td - 1 or -1)
+    if ptok ~= '*' and ptok ~= ttok then return false end
+    if not pd or not td then return (not pd) and (not td) end
+    pi, ti = pd + 1, td + 1
+  end
+end
 redis.call('HSETNX', KEYS[1], 'epoch', ARGV[6])
 local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
 local frame = ARGV[3] .. seq .. ARGV[4]
@@ -54,8 +95,41 @@ if cap > 0 then
   redis.call('LTRIM', KEYS[2], -cap, -1)
   redis.call('ZADD', KEYS[3], 0, ARGV[7])
 end
-redis.call('PUBLISH', ARGV[1], ARGV[2] .. frame)
+local P, publisher, skip = ARGV[8], ARGV[9], ARGV[10] == '1'
+local picks = ''
+for _, g in ipairs(redis.call('SMEMBERS', P .. 'groups')) do
+  local nl = string.find(g, '\n', 1, true)
+  if nl and matches(string.sub(g, 1, nl - 1), ARGV[7]) then
+    local key = P .. 'group:' .. g
+    local n = redis.call('ZCARD', key)
+    for tried = 0, n - 1 do
+      local turn = redis.call('HINCRBY', P .. 'turn', g, 1)
+      local m = redis.call('ZRANGE', key, (turn - 1) % n, (turn - 1) % n)[1]
+      if not (skip and m == publisher) then
+        picks = picks .. ' ' .. m
+        break
+      end
+    end
+  end
+end
+redis.call('PUBLISH', ARGV[1], ARGV[2] .. picks .. '\n' .. frame)
 return seq
+)lua";
+
+// a session enters a queue group. ARGV: P, node, session, pattern, group.
+inline constexpr const char* kGroupJoin = R"lua(
+local P, n, s = ARGV[1], ARGV[2], ARGV[3]
+local g = ARGV[4] .. '\n' .. ARGV[5]
+redis.call('ZADD', P .. 'group:' .. g, 0, n .. ' ' .. s)
+redis.call('SADD', P .. 'groups', g)
+redis.call('SADD', P .. 'node:' .. n .. ':groups', s .. '\n' .. g)
+return 1
+)lua";
+
+// a session leaves a queue group. ARGV: P, node, session, pattern, group.
+inline constexpr const char* kGroupLeave = PARLEY_LUA_GROUP_LEAVE R"lua(
+group_leave(ARGV[1], ARGV[2], ARGV[3], ARGV[4] .. '\n' .. ARGV[5])
+return 1
 )lua";
 
 // join. KEYS: members hash, topic hash, hist list, topics zset, node rooms set. ARGV:
@@ -164,7 +238,8 @@ return 1
 // after a reconnect: makes the node's memberships and names in Redis exactly the listed
 // ones. Those no longer live are released with presence leave; the live ones are put back
 // silently (the store may have lost or reaped them). ARGV: P, C, node, TTL ms, count of
-// rooms R, then R triples (topic, session, name), then pairs (folded, "N S spelling").
+// rooms R, then R triples (topic, session, name), count of group memberships M, then M
+// triples (session, pattern, group), then pairs (folded, "N S spelling").
 inline constexpr const char* kResync = PARLEY_LUA_REAP R"lua(
 local P, C, me = ARGV[1], ARGV[2], ARGV[3]
 local rooms = tonumber(ARGV[5])
@@ -189,8 +264,20 @@ for i = 0, rooms - 1 do
   redis.call('SADD', P .. 'node:' .. me .. ':rooms', t .. ' ' .. s .. ' ' .. name)
   redis.call('ZADD', P .. 'topics', 0, t)
 end
+local groups_at = 6 + 3 * rooms
+local groups = tonumber(ARGV[groups_at])
+for _, e in ipairs(redis.call('SMEMBERS', P .. 'node:' .. me .. ':groups')) do
+  local nl = string.find(e, '\n', 1, true)
+  if nl then group_leave(P, me, string.sub(e, 1, nl - 1), string.sub(e, nl + 1)) end
+end
+for i = 0, groups - 1 do
+  local s, g = ARGV[groups_at + 1 + 3 * i], ARGV[groups_at + 2 + 3 * i] .. '\n' .. ARGV[groups_at + 3 + 3 * i]
+  redis.call('ZADD', P .. 'group:' .. g, 0, me .. ' ' .. s)
+  redis.call('SADD', P .. 'groups', g)
+  redis.call('SADD', P .. 'node:' .. me .. ':groups', s .. '\n' .. g)
+end
 local names = {}
-for i = 6 + 3 * rooms, #ARGV, 2 do
+for i = groups_at + 1 + 3 * groups, #ARGV, 2 do
   names[ARGV[i]] = true
   local cur = redis.call('GET', P .. 'name:' .. ARGV[i])
   if not cur or string.sub(cur, 1, #me + 1) == me .. ' ' then
@@ -224,5 +311,6 @@ return out
 )lua";
 
 #undef PARLEY_LUA_REAP
+#undef PARLEY_LUA_GROUP_LEAVE
 
 }  // namespace parley::server::cluster::scripts

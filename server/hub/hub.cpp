@@ -228,7 +228,7 @@ std::uint64_t Hub::publish(SessionId id, std::string_view topic_name, std::strin
 }
 
 void Hub::fan_out(std::string_view topic_name, const Topic* topic, const SharedFrame& frame,
-                  SessionId publisher, bool skip_publisher) {
+                  SessionId publisher, bool skip_publisher, const std::vector<SessionId>* picks) {
   // Every fan-out has its own number; a session that already has it is skipped, so a
   // message reaches each session at most once however many subscriptions match.
   const std::uint64_t round = ++fan_out_count_;
@@ -248,6 +248,13 @@ void Hub::fan_out(std::string_view topic_name, const Topic* topic, const SharedF
     if (s.peer->deliver(frame)) ++counters_.msgs_out;
   };
   const auto send_to_group = [&](SubscriptionIndex::Group& group) {
+    if (picks != nullptr) {
+      // The cluster's store took the turn: only its picks get the message.
+      for (const SessionId member : group.members) {
+        if (std::find(picks->begin(), picks->end(), member) != picks->end()) send(member);
+      }
+      return;
+    }
     // The message goes to the next member that may receive it, so a member that may not
     // does not swallow it for the whole group.
     const std::size_t size = group.members.size();
@@ -266,10 +273,11 @@ void Hub::fan_out(std::string_view topic_name, const Topic* topic, const SharedF
   for (const SessionId member : topic->members) send(member);
 }
 
-void Hub::fan_out(std::string_view topic_name, const SharedFrame& frame, SessionId publisher) {
+void Hub::fan_out(std::string_view topic_name, const SharedFrame& frame, SessionId publisher,
+                  const std::vector<SessionId>& picks) {
   const auto it = sessions_.find(publisher);
   const bool skip = it != sessions_.end() && !it->second.echo;
-  fan_out(topic_name, topics_.find(topic_name), frame, publisher, skip);
+  fan_out(topic_name, topics_.find(topic_name), frame, publisher, skip, &picks);
 }
 
 void Hub::deliver_to_members(std::string_view topic_name, const SharedFrame& frame,
@@ -311,6 +319,12 @@ bool Hub::exit_room(SessionId id, const std::string& topic_name) {
 bool Hub::name_in_use(std::string_view name, SessionId except) const {
   const auto owner = names_.find(protocol::fold_name(name));
   return owner != names_.end() && owner->second != except;
+}
+
+const std::optional<std::string>* Hub::group_of(SessionId id, const std::string& pattern) const {
+  const SessionRecord& s = session(id);
+  const auto it = s.subs.find(pattern);
+  return it == s.subs.end() ? nullptr : &it->second;
 }
 
 SessionId Hub::holder_of(std::string_view name) const {

@@ -166,7 +166,10 @@ class Hub {
   // Queues a msg `frame` on `topic`, seq given elsewhere, once for every local session that
   // matches, as publish() does; `publisher` (0 when on another node) is skipped if it said
   // echo false. Counts nothing in; counts what it queues out.
-  void fan_out(std::string_view topic, const SharedFrame& frame, SessionId publisher);
+  // `picks`: the local members the store picked for the queue groups matching `topic`;
+  // a local group delivers to those only, instead of taking its own turn.
+  void fan_out(std::string_view topic, const SharedFrame& frame, SessionId publisher,
+               const std::vector<SessionId>& picks);
   // Queues an event for the local members of `topic`, but not for `except`.
   void deliver_to_members(std::string_view topic, const SharedFrame& frame, SessionId except);
   // Local room membership (for fan-out) without presence or history: `added` false when
@@ -181,6 +184,9 @@ class Hub {
   }
   // Checks the local name index only (a cluster engine asks the store too).
   bool name_in_use(std::string_view name, SessionId except) const;
+  // The group of the session's subscription to `pattern` (itself empty without a group),
+  // or null when the session has no such subscription.
+  const std::optional<std::string>* group_of(SessionId id, const std::string& pattern) const;
   // The local session holding `name` (case-insensitively); name_in_use() must be true.
   SessionId holder_of(std::string_view name) const;
 
@@ -214,7 +220,8 @@ class Hub {
   void remove_member(SessionRecord& s, Topic& topic, bool announce_leave);
   std::string epoch_string(std::uint64_t generation) const;
   void fan_out(std::string_view topic_name, const Topic* topic, const SharedFrame& frame,
-               SessionId publisher, bool skip_publisher);
+               SessionId publisher, bool skip_publisher,
+               const std::vector<SessionId>* picks = nullptr);
 
   HubLimits limits_;
   std::string boot_id_;
