@@ -266,9 +266,12 @@ void RedisEngine::resync() {
 // ---- incoming frames ------------------------------------------------------------------
 
 void RedisEngine::on_push(redisReply* reply) {
-  if (reply == nullptr || reply->type != REDIS_REPLY_ARRAY || reply->elements < 3) return;
+  if (reply == nullptr) return release_unconfirmed();
+  if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 3) return;
   const std::string_view kind = text_of(reply->element[0]);
-  if (kind == "message") {
+  if (kind == "subscribe" || kind == "psubscribe") {
+    confirmed(confirmation_key(text_of(reply->element[1]), kind == "psubscribe"));
+  } else if (kind == "message") {
     on_frame(text_of(reply->element[1]), text_of(reply->element[2]));
   } else if (kind == "pmessage" && reply->elements >= 4) {
     on_frame(text_of(reply->element[2]), text_of(reply->element[3]));
@@ -339,7 +342,40 @@ void RedisEngine::on_frame(std::string_view channel, std::string_view payload) {
 
 void RedisEngine::hold_channel(const std::string& channel, bool pattern) {
   auto& held = pattern ? globs_held_ : channels_held_;
-  if (++held[channel] == 1) sub_.subscribe_command({pattern ? "PSUBSCRIBE" : "SUBSCRIBE", channel});
+  if (++held[channel] == 1 &&
+      sub_.subscribe_command({pattern ? "PSUBSCRIBE" : "SUBSCRIBE", channel})) {
+    unconfirmed_.try_emplace(confirmation_key(channel, pattern));
+  }
+}
+
+std::string RedisEngine::confirmation_key(std::string_view channel, bool pattern) {
+  return (pattern ? "p " : "c ") + std::string(channel);
+}
+
+void RedisEngine::when_subscribed(const std::string& channel, bool pattern,
+                                  std::function<void()> then) {
+  const auto waiting = unconfirmed_.find(confirmation_key(channel, pattern));
+  if (waiting == unconfirmed_.end()) return then();
+  waiting->second.push_back(std::move(then));
+}
+
+void RedisEngine::confirmed(const std::string& key) {
+  const auto waiting = unconfirmed_.find(key);
+  if (waiting == unconfirmed_.end()) return;
+  const auto then = std::move(waiting->second);
+  unconfirmed_.erase(waiting);
+  for (const auto& f : then) f();
+}
+
+// The subscriber link went down: nothing it was asked will be confirmed. The waiting
+// answers go now (the link's return subscribes everything held again), so that no request
+// waits for an outage to end.
+void RedisEngine::release_unconfirmed() {
+  auto waiting = std::move(unconfirmed_);
+  unconfirmed_.clear();
+  for (auto& [key, then] : waiting) {
+    for (const auto& f : then) f();
+  }
 }
 
 void RedisEngine::drop_channel(const std::string& channel, bool pattern) {
@@ -429,20 +465,20 @@ void RedisEngine::release_name(SessionId id, const std::string& folded) {
        {folded, owner(id) + " "}, [](redisReply*) {});
 }
 
-Status RedisEngine::subscribe(SessionId id, const std::string& pattern,
-                              const std::optional<std::string>& group) {
+void RedisEngine::subscribe(SessionId id, const std::string& pattern,
+                            const std::optional<std::string>& group, Done<Status> done) {
   std::optional<std::optional<std::string>> had;  // the pattern's group before, if subscribed
   if (const auto* before = hub_.group_of(id, pattern)) had = *before;
-  if (Status status = hub_.subscribe(id, pattern, group)) return status;
-  if (!had) {
-    bool glob = false;
-    const std::string channel = pattern_channel(pattern, glob);
-    hold_channel(channel, glob);
-  }
+  if (Status status = hub_.subscribe(id, pattern, group)) return done(status);
+  bool glob = false;
+  const std::string channel = pattern_channel(pattern, glob);
+  if (!had) hold_channel(channel, glob);
   // The store picks each message's member of a group: it must know who is in which.
   if (had && *had && *had != group) group_in_store(group_leave_s, id, pattern, **had);
   if (group && (!had || *had != group)) group_in_store(group_join_s, id, pattern, *group);
-  return std::nullopt;
+  // ok only once this node gets the pattern's messages (PROTOCOL.md: a message published
+  // after the ok reaches the subscriber, whichever node publishes it).
+  when_subscribed(channel, glob, [done] { done(std::nullopt); });
 }
 
 Status RedisEngine::unsubscribe(SessionId id, const std::string& pattern) {
@@ -506,51 +542,56 @@ void RedisEngine::join(SessionId id, const std::string& topic, int history,
   const std::string field = owner(id);
   const std::string entry = topic + " " + std::to_string(id) + " " + name;
   const std::string presence = "p " + field + "\n" + protocol::build_presence(topic, name, true);
-  const bool sent =
-      eval(join_s,
-           {prefix_ + "members:" + topic, prefix_ + "topic:" + topic, prefix_ + "hist:" + topic,
-            prefix_ + "topics", prefix_ + "node:" + node_id() + ":rooms"},
-           {field, name, entry, channel, presence, epoch_candidate(), topic},
-           [this, id, topic, history, since, epoch, added, done, alive = alive_,
-            cap = hub_.limits().reply_bytes](redisReply* reply) {
-             if (!*alive) return;
-             if (is_error(reply) || reply->type != REDIS_REPLY_ARRAY || reply->elements < 4) {
-               if (added && hub_.contains(id) && hub_.exit_room(id, topic))
-                 drop_channel(topic_channel(topic), false);
-               return done({unavailable(), {}});
-             }
-             const std::uint64_t seq = integer_of(reply->element[0]);
-             const Retained retained = retained_from(reply->element[3], seq);
-             std::pair<Status, JoinView> result;
-             JoinView& view = result.second;
-             const redisReply* names = reply->element[2];
-             for (std::size_t i = 0; names->type == REDIS_REPLY_ARRAY && i < names->elements; ++i)
-               view.members.emplace_back(text_of(names->element[i]));
-             std::sort(view.members.begin(), view.members.end());
-             view.history.epoch = std::string(text_of(reply->element[1]));
-             if (since) {
-               if (epoch && *epoch != view.history.epoch) {
-                 view.recovered = false;
-                 page_forward(retained, 0, retained.lines.size(), cap, view.history);
-               } else {
-                 if (*since >= seq) {
-                   view.recovered = *since == seq;
-                 } else {
-                   view.recovered = !retained.lines.empty() && retained.oldest() <= *since + 1;
-                 }
-                 if (!retained.lines.empty() && *since < seq) {
-                   page_forward(retained, retained.offset_of(*since + 1), retained.lines.size(),
-                                cap, view.history);
-                 }
-               }
-             } else {
-               const std::size_t count =
-                   std::min<std::size_t>(static_cast<std::size_t>(history), retained.lines.size());
-               page_backward(retained, retained.lines.size() - count, retained.lines.size(), cap,
-                             view.history);
-             }
-             done(result);  // the views point into `retained`, alive until done returns
-           });
+  const bool sent = eval(
+      join_s,
+      {prefix_ + "members:" + topic, prefix_ + "topic:" + topic, prefix_ + "hist:" + topic,
+       prefix_ + "topics", prefix_ + "node:" + node_id() + ":rooms"},
+      {field, name, entry, channel, presence, epoch_candidate(), topic},
+      [this, id, topic, history, since, epoch, added, done, alive = alive_,
+       cap = hub_.limits().reply_bytes](redisReply* reply) {
+        if (!*alive) return;
+        if (is_error(reply) || reply->type != REDIS_REPLY_ARRAY || reply->elements < 4) {
+          if (added && hub_.contains(id) && hub_.exit_room(id, topic))
+            drop_channel(topic_channel(topic), false);
+          return done({unavailable(), {}});
+        }
+        const std::uint64_t seq = integer_of(reply->element[0]);
+        // Shared, so that the answer's views stay valid while it waits for the topic's
+        // channel to be subscribed.
+        const auto kept = std::make_shared<const Retained>(retained_from(reply->element[3], seq));
+        const Retained& retained = *kept;
+        std::pair<Status, JoinView> result;
+        JoinView& view = result.second;
+        const redisReply* names = reply->element[2];
+        for (std::size_t i = 0; names->type == REDIS_REPLY_ARRAY && i < names->elements; ++i)
+          view.members.emplace_back(text_of(names->element[i]));
+        std::sort(view.members.begin(), view.members.end());
+        view.history.epoch = std::string(text_of(reply->element[1]));
+        if (since) {
+          if (epoch && *epoch != view.history.epoch) {
+            view.recovered = false;
+            page_forward(retained, 0, retained.lines.size(), cap, view.history);
+          } else {
+            if (*since >= seq) {
+              view.recovered = *since == seq;
+            } else {
+              view.recovered = !retained.lines.empty() && retained.oldest() <= *since + 1;
+            }
+            if (!retained.lines.empty() && *since < seq) {
+              page_forward(retained, retained.offset_of(*since + 1), retained.lines.size(), cap,
+                           view.history);
+            }
+          }
+        } else {
+          const std::size_t count =
+              std::min<std::size_t>(static_cast<std::size_t>(history), retained.lines.size());
+          page_backward(retained, retained.lines.size() - count, retained.lines.size(), cap,
+                        view.history);
+        }
+        // joined only once this node gets the topic's messages: nothing published after
+        // the answer can miss the new member.
+        when_subscribed(topic_channel(topic), false, [done, kept, result] { done(result); });
+      });
   if (!sent) {
     if (added && hub_.exit_room(id, topic)) drop_channel(channel, false);
     done({unavailable(), {}});

@@ -8,6 +8,7 @@
 #include <asio.hpp>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -42,8 +43,8 @@ class RedisEngine final : public Engine, public HubObserver {
   Hub& hub() override { return hub_; }
   void greet(SessionId id, const std::optional<std::string>& name, bool echo, bool take_over,
              Done<Status> done) override;
-  Status subscribe(SessionId id, const std::string& pattern,
-                   const std::optional<std::string>& group) override;
+  void subscribe(SessionId id, const std::string& pattern, const std::optional<std::string>& group,
+                 Done<Status> done) override;
   Status unsubscribe(SessionId id, const std::string& pattern) override;
   Status publish(SessionId id, std::string_view topic, std::string_view data_json,
                  std::optional<std::string_view> reply, std::int64_t ts_ms) override;
@@ -95,6 +96,12 @@ class RedisEngine final : public Engine, public HubObserver {
   // Subscribes the subscriber link to `channel` (a glob when `pattern`) for one more user.
   void hold_channel(const std::string& channel, bool pattern);
   void drop_channel(const std::string& channel, bool pattern);
+  // Runs `then` once Redis has confirmed the subscription to `channel` (at once when no
+  // subscribe of it is waiting for its confirmation).
+  void when_subscribed(const std::string& channel, bool pattern, std::function<void()> then);
+  void confirmed(const std::string& key);
+  void release_unconfirmed();
+  static std::string confirmation_key(std::string_view channel, bool pattern);
   bool eval(Script script, const std::vector<std::string_view>& keys,
             const std::vector<std::string_view>& args, RedisLink::OnReply on_reply);
   std::string topic_channel(std::string_view topic) const;
@@ -122,6 +129,9 @@ class RedisEngine final : public Engine, public HubObserver {
   // Channels (exact, and globs) this node subscribes to, with their number of users.
   std::map<std::string, std::size_t> channels_held_;
   std::map<std::string, std::size_t> globs_held_;
+  // Subscribes sent and not yet confirmed ("c channel" or "p glob"), with what waits for
+  // their confirmation.
+  std::map<std::string, std::vector<std::function<void()>>> unconfirmed_;
   // The last frame received, to drop the copy Redis sends when several of this node's
   // subscriptions (a channel and a glob) match one publish: the copies come together.
   std::string last_channel_;

@@ -331,7 +331,14 @@ Disposition Dispatcher::on(Call& call, const protocol::Sub& request) {
                                       "subscribe to", request.pattern)) {
     return Disposition::keep_open;
   }
-  return finish(call, engine_.subscribe(call.state.id, request.pattern, request.group));
+  const Later later = defer(call);
+  engine_.subscribe(
+      call.state.id, request.pattern, request.group, [this, later](const Status& status) {
+        if (status) return complete_error(later, *status);
+        // Without an id a successful sub has no reply; its slot is released.
+        complete(later, later.id_text ? protocol::build_ok(later.id()) : std::string{}, true);
+      });
+  return Disposition::keep_open;
 }
 
 Disposition Dispatcher::on(Call& call, const protocol::Unsub& request) {

@@ -36,8 +36,9 @@ class Engine {
   // node, is ended with bye replaced instead of the hello being name_taken.
   virtual void greet(SessionId id, const std::optional<std::string>& name, bool echo,
                      bool take_over, Done<Status> done) = 0;
-  virtual Status subscribe(SessionId id, const std::string& pattern,
-                           const std::optional<std::string>& group) = 0;
+  // A remote engine answers once this node receives the pattern's messages.
+  virtual void subscribe(SessionId id, const std::string& pattern,
+                         const std::optional<std::string>& group, Done<Status> done) = 0;
   virtual Status unsubscribe(SessionId id, const std::string& pattern) = 0;
   // Decided now in both engines, so that a publisher's messages keep their order and the
   // publish path never waits: a remote engine queues the publish on its one ordered link.
@@ -75,9 +76,9 @@ class LocalEngine final : public Engine {
              Done<Status> done) override {
     done(hub_.greet(id, name, echo, take_over));
   }
-  Status subscribe(SessionId id, const std::string& pattern,
-                   const std::optional<std::string>& group) override {
-    return hub_.subscribe(id, pattern, group);
+  void subscribe(SessionId id, const std::string& pattern, const std::optional<std::string>& group,
+                 Done<Status> done) override {
+    done(hub_.subscribe(id, pattern, group));
   }
   Status unsubscribe(SessionId id, const std::string& pattern) override {
     return hub_.unsubscribe(id, pattern);

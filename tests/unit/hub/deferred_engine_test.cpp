@@ -39,9 +39,9 @@ class LaterEngine final : public Engine {
       local_.greet(id, name, echo, take_over, done);
     });
   }
-  Status subscribe(SessionId id, const std::string& pattern,
-                   const std::optional<std::string>& group) override {
-    return local_.subscribe(id, pattern, group);
+  void subscribe(SessionId id, const std::string& pattern, const std::optional<std::string>& group,
+                 Done<Status> done) override {
+    local_.subscribe(id, pattern, group, std::move(done));
   }
   Status unsubscribe(SessionId id, const std::string& pattern) override {
     return local_.unsubscribe(id, pattern);
