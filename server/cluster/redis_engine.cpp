@@ -474,11 +474,19 @@ void RedisEngine::subscribe(SessionId id, const std::string& pattern,
   const std::string channel = pattern_channel(pattern, glob);
   if (!had) hold_channel(channel, glob);
   // The store picks each message's member of a group: it must know who is in which.
-  if (had && *had && *had != group) group_in_store(group_leave_s, id, pattern, **had);
-  if (group && (!had || *had != group)) group_in_store(group_join_s, id, pattern, *group);
-  // ok only once this node gets the pattern's messages (PROTOCOL.md: a message published
-  // after the ok reaches the subscriber, whichever node publishes it).
-  when_subscribed(channel, glob, [done] { done(std::nullopt); });
+  // ok only once this node gets the pattern's messages and the store has the session in
+  // its group (PROTOCOL.md: a message published after the ok reaches the subscriber, or
+  // its group, whichever node publishes it).
+  auto waiting = std::make_shared<int>(1);
+  const auto one_done = [done, waiting] {
+    if (--*waiting == 0) done(std::nullopt);
+  };
+  if (had && *had && *had != group) group_in_store(group_leave_s, id, pattern, **had, nullptr);
+  if (group && (!had || *had != group)) {
+    ++*waiting;
+    group_in_store(group_join_s, id, pattern, *group, one_done);
+  }
+  when_subscribed(channel, glob, one_done);
 }
 
 Status RedisEngine::unsubscribe(SessionId id, const std::string& pattern) {
@@ -488,15 +496,19 @@ Status RedisEngine::unsubscribe(SessionId id, const std::string& pattern) {
   bool glob = false;
   const std::string channel = pattern_channel(pattern, glob);
   drop_channel(channel, glob);
-  if (group) group_in_store(group_leave_s, id, pattern, *group);
+  if (group) group_in_store(group_leave_s, id, pattern, *group, nullptr);
   return std::nullopt;
 }
 
 // Sent without waiting, on the ordered link: a publish queued after it sees it. While the
 // store cannot be reached it is not sent; the resync when the link is back puts it right.
 void RedisEngine::group_in_store(Script script, SessionId id, const std::string& pattern,
-                                 const std::string& group) {
-  eval(script, {}, {prefix_, node_id(), std::to_string(id), pattern, group}, [](redisReply*) {});
+                                 const std::string& group, const std::function<void()>& then) {
+  const bool sent = eval(script, {}, {prefix_, node_id(), std::to_string(id), pattern, group},
+                         [then, alive = alive_](redisReply*) {
+                           if (*alive && then) then();
+                         });
+  if (!sent && then) then();
 }
 
 Status RedisEngine::publish(SessionId id, std::string_view topic, std::string_view data_json,
@@ -763,7 +775,7 @@ void RedisEngine::session_closing(SessionId id, const std::vector<std::string>& 
     const std::string channel = pattern_channel(pattern, glob);
     drop_channel(channel, glob);
     if (const auto* group = hub_.group_of(id, pattern); group != nullptr && *group)
-      group_in_store(group_leave_s, id, pattern, **group);
+      group_in_store(group_leave_s, id, pattern, **group, nullptr);
   }
   release_name(id, protocol::fold_name(name));
 }

@@ -111,8 +111,9 @@ class RedisEngine final : public Engine, public HubObserver {
   void release_name(SessionId id, const std::string& folded);
   void leave_in_store(SessionId id, const std::string& topic, const std::string& name);
   // A session's membership of a queue group, in the store that picks each message's member.
+  // `then` (may be empty) runs when the store has answered, or at once if it cannot be asked.
   void group_in_store(Script script, SessionId id, const std::string& pattern,
-                      const std::string& group);
+                      const std::string& group, const std::function<void()>& then);
 
   Hub& hub_;
   ClusterOptions options_;

@@ -11,7 +11,8 @@
 //   P node:N:rooms set   "T S name" for every membership of N's sessions
 //   P node:N:names set   F for every name N's sessions hold
 //   P groups       set   G = "pattern\ngroup" for every queue group with members
-//   P group:G      zset  "N S" of the group's members (score 0: byte order, one turn order)
+//   P group:G      zset  "N S" of the group's members, scored in the order they joined
+//                        (P groupseq counts joins), which is the group's turn order
 //   P turn         hash  G -> the number of messages the group has been given
 //   P node:N:groups set  "S\nG" for every group membership of N's sessions
 // Channels (C = `parley:<db>:`): C t:T carries a topic's msg and presence frames, each
@@ -120,7 +121,7 @@ return seq
 inline constexpr const char* kGroupJoin = R"lua(
 local P, n, s = ARGV[1], ARGV[2], ARGV[3]
 local g = ARGV[4] .. '\n' .. ARGV[5]
-redis.call('ZADD', P .. 'group:' .. g, 0, n .. ' ' .. s)
+redis.call('ZADD', P .. 'group:' .. g, 'NX', redis.call('INCR', P .. 'groupseq'), n .. ' ' .. s)
 redis.call('SADD', P .. 'groups', g)
 redis.call('SADD', P .. 'node:' .. n .. ':groups', s .. '\n' .. g)
 return 1
@@ -272,7 +273,7 @@ for _, e in ipairs(redis.call('SMEMBERS', P .. 'node:' .. me .. ':groups')) do
 end
 for i = 0, groups - 1 do
   local s, g = ARGV[groups_at + 1 + 3 * i], ARGV[groups_at + 2 + 3 * i] .. '\n' .. ARGV[groups_at + 3 + 3 * i]
-  redis.call('ZADD', P .. 'group:' .. g, 0, me .. ' ' .. s)
+  redis.call('ZADD', P .. 'group:' .. g, 'NX', redis.call('INCR', P .. 'groupseq'), me .. ' ' .. s)
   redis.call('SADD', P .. 'groups', g)
   redis.call('SADD', P .. 'node:' .. me .. ':groups', s .. '\n' .. g)
 end

@@ -142,3 +142,25 @@ TEST_CASE("a queue group across nodes skips its own echo-false publisher", "[clu
   for (int i = 0; i < 20; ++i) other.expect({{"op", "msg"}, {"topic", "q"}, {"data", i}});
   quiet.expect_nothing();
 }
+
+TEST_CASE("a queue group's turn follows the order its members joined, on any node",
+          "[cluster][groups]") {
+  RedisProcess redis;
+  auto a_node = node(redis);
+  auto b_node = node(redis);
+  LineClient publisher(a_node->port());
+  until_available(publisher, {{"op", "who"}, {"topic", "ready"}});
+  LineClient ready_b(b_node->port());
+  until_available(ready_b, {{"op", "who"}, {"topic", "ready"}});
+  // No probes: a sub's ok means the store has the member and its node has the channel.
+  std::vector<std::unique_ptr<LineClient>> workers;
+  for (const auto* n : {b_node.get(), a_node.get(), b_node.get()}) {
+    workers.push_back(std::make_unique<LineClient>(n->port()));
+    workers.back()->send({{"op", "sub"}, {"topic", "turns.>"}, {"group", "g"}, {"id", "s"}});
+    workers.back()->expect({{"op", "ok"}, {"id", "s"}});
+  }
+  for (int i = 0; i < 6; ++i) publisher.send({{"op", "pub"}, {"topic", "turns.x"}, {"data", i}});
+  for (int i = 0; i < 6; ++i)
+    workers[static_cast<std::size_t>(i % 3)]->expect({{"op", "msg"}, {"data", i}});
+  for (auto& w : workers) w->expect_nothing();
+}
