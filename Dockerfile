@@ -24,7 +24,7 @@ COPY tests tests
 # Only the two programs and the unit-test binaries are built (not the integration, client
 # or soak suites, which need a running server); `ctest -L unit` runs every unit test and
 # fails the build if one fails or if none is found.
-RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release \
+RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release -DPARLEY_BUILD_BENCH_TOOLS=OFF \
  && cmake --build /build -j"$(nproc)" --target parley-server parley \
       parley_protocol_tests parley_common_tests parley_hub_tests parley_auth_tests parley_client_tests \
  && ctest --test-dir /build -L unit -j"$(nproc)" --output-on-failure --no-tests=error \

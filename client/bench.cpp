@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <parley/protocol/frames.hpp>
 #include <parley/protocol/topic.hpp>
 #include <random>
@@ -17,6 +18,7 @@
 
 #include "bench_frame.hpp"
 #include "bench_stats.hpp"
+#include "server_process.hpp"
 
 namespace parley::client {
 namespace {
@@ -173,6 +175,17 @@ struct Pub {
   std::int64_t last_write_ns = 0;
   bool done = false;
 };
+
+// The server's process when it can be read on this machine: the one --server-pid names,
+// or the one listening on a loopback endpoint's port.
+std::optional<pid_t> server_process(const Endpoint& endpoint, long server_pid) {
+  if (server_pid > 0) return static_cast<pid_t>(server_pid);
+  if (server_pid < 0) return std::nullopt;
+  std::error_code ec;
+  const auto address = asio::ip::make_address(endpoint.host, ec);
+  if (endpoint.host != "localhost" && (ec || !address.is_loopback())) return std::nullopt;
+  return find_local_listener(endpoint.port);
+}
 
 class BenchRun : public std::enable_shared_from_this<BenchRun> {
  public:
@@ -646,6 +659,9 @@ asio::awaitable<int> BenchRun::run() {
     co_return kServerError;
   }
 
+  const std::optional<pid_t> server = server_process(*endpoint, options_.server_pid);
+  const std::optional<double> server_cpu_before =
+      server ? process_cpu_seconds(*server) : std::nullopt;
   phase_start_ns_ = now_ns();
   const bool timed = options_.duration_s > 0;
   pubs_running_ = options_.pubs;
@@ -672,6 +688,8 @@ asio::awaitable<int> BenchRun::run() {
       break;
     }
   }
+  const std::optional<double> server_cpu_after =
+      server ? process_cpu_seconds(*server) : std::nullopt;
   close_all();
   for (int i = 0; i < 200 && tasks_ > 0; ++i) co_await main_wake_.wait_for(10'000'000);
 
@@ -699,6 +717,10 @@ asio::awaitable<int> BenchRun::run() {
   }
   counts.errors = errors_;
   counts.error_count = error_count_;
+  if (server_cpu_before && server_cpu_after) {
+    counts.server_pid = *server;
+    counts.server_cpu_s = *server_cpu_after - *server_cpu_before;
+  }
   const bench::Summary summary = bench::summarize(counts, latency_);
   const std::string out =
       options_.json ? bench::to_json(summary).dump() + "\n" : bench::to_text(summary);

@@ -22,6 +22,9 @@ struct BenchOptions {
   std::uint64_t window = 1000;  // max messages a publisher is ahead of subscriber 0; 0 = off
   bool json = false;            // one JSON line on stdout instead of the readable summary
   bool ws = false;              // WebSocket to the address's /ws (its HTTP listener)
+  // The server's process, for its CPU per delivered message: 0 finds the process that
+  // listens on a loopback --server's port (when readable); -1 never looks.
+  long server_pid = 0;
 };
 
 // Runs the benchmark; prints the summary on stdout and returns the exit code: 0 clean,

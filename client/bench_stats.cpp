@@ -131,6 +131,9 @@ Summary summarize(const Counts& counts, const Histogram& latency_ns) {
   s.p999_us = to_us(latency_ns.quantile(0.999));
   s.max_us = to_us(latency_ns.max());
   s.latency_samples = latency_ns.count();
+  if (counts.server_pid != 0 && counts.delivered > 0)
+    s.server_cpu_ns_per_delivery =
+        counts.server_cpu_s * 1e9 / static_cast<double>(counts.delivered);
   s.clean = s.lost == 0 && counts.error_count == 0 && counts.disconnected == 0;
   return s;
 }
@@ -158,6 +161,12 @@ nlohmann::json to_json(const Summary& s) {
   j["latency_us"] = {{"p50", round_to(s.p50_us, 1)}, {"p90", round_to(s.p90_us, 1)},
                      {"p99", round_to(s.p99_us, 1)}, {"p99_9", round_to(s.p999_us, 1)},
                      {"max", round_to(s.max_us, 1)}, {"samples", s.latency_samples}};
+  if (c.server_pid != 0) {
+    // The shared load generator's "server" object, plus the cost per delivery.
+    j["server"] = {{"pid", c.server_pid},
+                   {"cpu_s", round_to(c.server_cpu_s, 3)},
+                   {"cpu_ns_per_delivery", round_to(s.server_cpu_ns_per_delivery, 1)}};
+  }
   j["errors"] = c.error_count;
   j["error_messages"] = c.errors;
   j["ok"] = s.clean;
@@ -192,6 +201,11 @@ std::string to_text(const Summary& s) {
       static_cast<unsigned long long>(c.disconnected),
       static_cast<unsigned long long>(c.window_stalls));
   out += buf;
+  if (c.server_pid != 0) {
+    std::snprintf(buf, sizeof buf, "server CPU %.2f s (pid %ld): %.0f ns per delivered message\n",
+                  c.server_cpu_s, c.server_pid, s.server_cpu_ns_per_delivery);
+    out += buf;
+  }
   if (c.error_count > 0) {
     out += "server errors: " + std::to_string(c.error_count) + "\n";
     for (const auto& e : c.errors) out += "  " + e + "\n";

@@ -103,6 +103,10 @@ struct Counts {
   std::int64_t last_rx_ns = 0;      // last data message received by any subscriber
   std::vector<std::string> errors;  // error/bye frames and connection failures
   std::uint64_t error_count = 0;    // errors.size() may be capped
+  // The server's process, when it runs on this machine and could be read: its CPU
+  // seconds (all threads) over the measured phase. server_pid 0: unknown.
+  long server_pid = 0;
+  double server_cpu_s = 0;
 };
 
 struct Summary {
@@ -115,7 +119,8 @@ struct Summary {
   double delivered_mb_s = 0;
   double p50_us = 0, p90_us = 0, p99_us = 0, p999_us = 0, max_us = 0;
   std::uint64_t latency_samples = 0;
-  bool clean = false;  // nothing lost, no server error, no disconnect
+  double server_cpu_ns_per_delivery = 0;  // when the server's process was read
+  bool clean = false;                     // nothing lost, no server error, no disconnect
 };
 
 // Elapsed time runs from the first measured publish to the later of the last delivery

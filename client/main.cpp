@@ -266,6 +266,11 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   bench_cmd->add_flag("--json", bench_options.json, "Print one JSON object instead of the summary");
+  bench_cmd
+      ->add_option("--server-pid", bench_options.server_pid,
+                   "The server's process, for its CPU per delivered message (default: the one "
+                   "listening on a loopback --server's port; -1: none)")
+      ->check(CLI::Range(-1L, 4194304L));
   bench_cmd->add_flag("--ws", bench_options.ws,
                       "WebSocket: --server is the server's HTTP listener, /ws its path (with "
                       "--tls: wss)");

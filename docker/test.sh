@@ -202,15 +202,26 @@ say "   image size $(mb "$size") (base debian:bookworm-slim $(mb "$base"), ours 
 say "2. starting the server container, port 7878 published on 127.0.0.1 ($(elapsed))"
 must "creating network $network" e network create "$network" >/dev/null
 must "starting the server container" \
-  e run -d --name "$server" --network "$network" -p 127.0.0.1::7878 "$tag" >/dev/null
+  e run -d --name "$server" --network "$network" -p 127.0.0.1::7878 -p 127.0.0.1::7880 "$tag" >/dev/null
 port=$(host_port_of "$server")
 [ -n "$port" ] || fail "no published port"
+http_port=$(e port "$server" 7880/tcp | head -1 | sed 's/.*://')
+[ -n "$http_port" ] || fail "no published HTTP port"
 export PARLEY_SERVER=127.0.0.1:$port
 wait_for "the server to answer on 127.0.0.1:$port" 30 "$client" ping --timeout 1
 uid=$(e exec "$server" id -u)
 [ "$uid" != 0 ] || fail "the server runs as root"
 grep -q "listening on 0.0.0.0:7878" "$(log_of "$server")" || fail "the server does not say it listens on 0.0.0.0:7878"
 say "   listening on 0.0.0.0:7878 in the container as uid $uid, 127.0.0.1:$port on the host"
+# The HTTP listener of the image's default configuration: health, the chat page, metrics.
+http=http://127.0.0.1:$http_port
+wait_for "GET /healthz on $http" 30 curl -fsS --max-time 2 "$http/healthz"
+# Whole bodies first: grep -q would stop reading early and fail curl (pipefail).
+page=$(curl -fsS --max-time 5 "$http/") || fail "GET / failed"
+[[ $page == *"<title>Parley</title>"* ]] || fail "GET / did not return the chat page"
+metrics=$(curl -fsS --max-time 5 "$http/metrics") || fail "GET /metrics failed"
+grep -q "^parley_connections" <<<"$metrics" || fail "GET /metrics has no parley_connections"
+say "   HTTP on 0.0.0.0:7880: /healthz answers, / is the chat page, /metrics has the gauges"
 
 say "3. ping and the scenario scripts from the host ($(elapsed))"
 must "parley ping from the host" "$client" ping
@@ -257,6 +268,25 @@ if in_container "$scratch" -- --server "$token_ip:7878" topics >/dev/null 2>&1; 
   fail "a request without the token was answered"
 fi
 must "removing the token server" e rm -f "$configured" >/dev/null
+say "   accounts: the users file from a file, a password login, a wrong password refused"
+mkdir -p "$work/config"
+hash=$(echo "pass-$id" | "$client" passwd) || fail "parley passwd"
+printf '{"users": [{"name": "alice", "password": "%s", "subscribe": ["chat.>"]}]}\n' "$hash" \
+  >"$work/config/users.json"
+chmod 644 "$work/config/users.json"  # the server runs as user 10001
+must "creating a server with accounts" e create --name "$configured" --network "$network" \
+  -e PARLEY_USERS=/config/users.json "$tag" >/dev/null
+must "copying the users file in" e cp "$work/config" "$configured:/config"
+must "starting the server with accounts" e start "$configured" >/dev/null
+wait_for "the accounts server's health check" 30 healthy "$configured"
+accounts_ip=$(address_of "$configured")
+must "alice's login with her password" in_container "$scratch" "PARLEY_PASSWORD=pass-$id" -- \
+  --server "$accounts_ip:7878" --name alice topics >/dev/null
+if in_container "$scratch" "PARLEY_PASSWORD=wrong-$id" -- --server "$accounts_ip:7878" \
+  --name alice topics >/dev/null 2>&1; then
+  fail "a wrong password was accepted"
+fi
+must "removing the accounts server" e rm -f "$configured" >/dev/null
 say "   TLS: certificate and key from files, the health check over TLS, plain TCP refused"
 mkdir -p "$work/certs"
 must "making a test certificate" openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \

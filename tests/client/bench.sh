@@ -34,6 +34,20 @@ assert j["delivered_msgs_s"] > 0 and j["elapsed_s"] > 0, j
 assert 0 < lat["p50"] <= lat["p90"] <= lat["p99"] <= lat["p99_9"] <= lat["max"], lat
 ' "$out" || fail "rates or percentiles: $out"
 
+# The server runs on this machine: bench finds its process by the listening port and
+# reports its CPU over the measured phase (and nothing when told not to look).
+python3 -c '
+import json, sys
+j = json.loads(sys.argv[1])
+server = j["server"]
+assert server["pid"] == int(sys.argv[2]), server
+assert server["cpu_s"] >= 0 and server["cpu_ns_per_delivery"] >= 0, server
+assert abs(server["cpu_ns_per_delivery"] - server["cpu_s"] * 1e9 / j["delivered"]) < 1, server
+' "$out" "$PARLEY_TEST_SERVER_PID" || fail "server CPU: $out"
+out=$("$parley" bench --pubs 1 --subs 1 --msgs 100 --server-pid -1 --json)
+[[ $out != *'"server"'* ]] || fail "--server-pid -1 still read the server: $out"
+expect_code 2 "$parley" bench --server-pid -2
+
 # A timed, paced run: about 2000 msg/s for about a second.
 code=0
 out=$("$parley" bench --pubs 1 --subs 2 --duration 1 --rate 2000 --json) || code=$?

@@ -25,6 +25,7 @@ for _ in $(seq 1 200); do
 done
 [ -n "$port" ] || { echo "run_with_server: no listening line" >&2; cat "$log" >&2; exit 1; }
 export PARLEY_SERVER=127.0.0.1:$port
+export PARLEY_TEST_SERVER_PID=$pid  # for tests that read the server process (bench)
 status=0
 "$@" || status=$?
 kill -TERM "$pid"
