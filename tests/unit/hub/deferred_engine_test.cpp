@@ -4,12 +4,15 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "dispatcher.hpp"
 #include "engine.hpp"
 #include "fake_peer.hpp"
+#include "users_file.hpp"
 
 using namespace parley::server;
 using parley::test::FakePeer;
@@ -171,4 +174,66 @@ TEST_CASE("an answer for a session that has gone is dropped", "[dispatch][deferr
   b.engine.release();
   CHECK(peer.take().empty());
   CHECK(peer.replies == 0);
+}
+
+TEST_CASE("an account signed in through a deferred engine keeps its rights meanwhile and later",
+          "[dispatch][deferred][accounts]") {
+  // The hash of "correct horse battery staple" (tests/unit/hub/accounts_test.cpp uses it).
+  const std::string hash =
+      "$scrypt$ln=14,r=8,p=1$AAECAwQFBgcICQoLDA0ODw$11kKyiyYAc8G7rp3KmncMc44YlkdllIqxOa7pq0fMaU";
+  auto parsed = parley::auth::parse_users_file(R"({"users":[{"name":"alice","password":")" + hash +
+                                               R"("},)" + R"({"name":"carol","password":")" + hash +
+                                               R"(","subscribe":["t.*"]}]})");
+  REQUIRE(std::holds_alternative<parley::auth::Users>(parsed));
+  DispatchOptions options = Bench::options();
+  options.users =
+      std::make_shared<const parley::auth::Users>(std::get<parley::auth::Users>(std::move(parsed)));
+  Hub hub(HubLimits{}, "b00t");
+  LaterEngine engine(hub);
+  Dispatcher dispatcher(engine, options, std::chrono::system_clock::now());
+  const auto send = [&](SessionState& state, FakePeer& peer, const std::string& frame) {
+    return dispatcher.handle(state, peer, frame, Dispatcher::Clock::now(), 1000);
+  };
+  // The password check the server runs on a worker, run here in between.
+  const auto sign_in = [&](SessionState& state, FakePeer& peer, const std::string& name) {
+    REQUIRE(send(state, peer,
+                 R"({"op":"hello","name":")" + name +
+                     R"(","password":"correct horse battery staple","id":"h"})") ==
+            Disposition::verify);
+    dispatcher.complete_hello(state, peer, state.pending->check.run(), Dispatcher::Clock::now());
+  };
+
+  FakePeer alice_peer;
+  SessionState alice(hub.connect(alice_peer), options, Dispatcher::Clock::now());
+  sign_in(alice, alice_peer, "alice");
+  engine.release();
+  CHECK(alice_peer.take_ops() == std::vector<std::string>{"welcome"});
+  send(alice, alice_peer, R"({"op":"pub","topic":"chat.a","data":1})");
+  send(alice, alice_peer, R"({"op":"pub","topic":"t.x","data":2})");
+
+  FakePeer carol_peer;
+  SessionState carol(hub.connect(carol_peer), options, Dispatcher::Clock::now());
+  sign_in(carol, carol_peer, "carol");
+  // Pipelined while the engine still claims the name: served under carol's rights, and
+  // answered after the welcome; topics is answered later still, and filtered then.
+  send(carol, carol_peer, R"({"op":"sub","topic":"chat.>","id":1})");
+  send(carol, carol_peer, R"({"op":"topics","id":2})");
+  CHECK(carol_peer.take().empty());
+  engine.release();
+  const auto replies = carol_peer.take();
+  REQUIRE(replies.size() == 3);
+  CHECK(replies[0]["op"] == "welcome");
+  CHECK(replies[1]["code"] == "forbidden");
+  CHECK(replies[1]["id"] == 1);
+  CHECK(replies[2]["op"] == "topics");
+  CHECK(replies[2]["topics"] == json::parse(R"([{"topic":"t.x","members":0,"seq":1}])"));
+
+  // A second login of alice takes the name over from the first session (bye replaced).
+  FakePeer again_peer;
+  SessionState again(hub.connect(again_peer), options, Dispatcher::Clock::now());
+  sign_in(again, again_peer, "alice");
+  engine.release();
+  CHECK(again_peer.take_ops() == std::vector<std::string>{"welcome"});
+  CHECK(alice_peer.evictions == std::vector<std::string>{"replaced"});
+  CHECK_FALSE(hub.contains(alice.id));
 }
