@@ -168,7 +168,8 @@ void RedisLink::connect() {
   // Resolved off the loop (Asio's resolver), so a slow DNS never stalls the server.
   resolver_.async_resolve(
       target_.host, std::to_string(target_.port),
-      [this, alive = alive_](const std::error_code& ec, asio::ip::tcp::resolver::results_type r) {
+      [this, alive = alive_](const std::error_code& ec,
+                             const asio::ip::tcp::resolver::results_type& r) {
         if (!*alive || !running_) return;
         if (ec || r.empty()) {
           lost("cannot resolve " + target_.host + ": " + (ec ? ec.message() : "no address"));
@@ -211,7 +212,7 @@ void RedisLink::connect_to(const std::string& address) {
 // AUTH, SELECT and a PING, pipelined; the link is up when the PING is answered, and a
 // refused AUTH or SELECT drops the connection to be tried again later.
 void RedisLink::handshake() {
-  const auto send = [this](std::vector<std::string> args, std::string what) {
+  const auto send = [this](const std::vector<std::string>& args, const std::string& what) {
     std::vector<const char*> argv;
     std::vector<std::size_t> lengths;
     for (const auto& a : args) {
