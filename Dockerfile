@@ -10,6 +10,7 @@ FROM debian:bookworm AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       cmake g++ make libasio-dev nlohmann-json3-dev libspdlog-dev catch2 libcli11-dev libssl-dev \
+      libhiredis-dev pkg-config \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt CMakePresets.json ./
@@ -30,12 +31,12 @@ RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release -DPARLEY_BUILD_BENCH_TOOLS=O
  && strip /build/server/parley-server /build/client/parley
 
 # Runtime stage: the two binaries and the shared libraries they need beyond the base
-# (spdlog and fmt, 0.7 MB, and OpenSSL's libssl3; libstdc++ is in the base image already,
+# (spdlog and fmt, 0.7 MB, OpenSSL's libssl3 and hiredis; libstdc++ is in the base image already,
 # so static linking would save next to nothing), and the openssl command, which the health
 # check uses when TLS is on.
 FROM debian:bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libspdlog1.10 libfmt9 libssl3 openssl \
+ && apt-get install -y --no-install-recommends libspdlog1.10 libfmt9 libssl3 libhiredis0.14 openssl \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log \
  && groupadd --system --gid 10001 parley \
  && useradd --system --uid 10001 --gid parley --no-create-home --home-dir /nonexistent \

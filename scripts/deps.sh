@@ -3,7 +3,7 @@
 # Usage: scripts/deps.sh [extra-package ...]   (as root, or with sudo available)
 set -euo pipefail
 packages=(cmake g++ make libasio-dev nlohmann-json3-dev libspdlog-dev catch2 libcli11-dev libssl-dev openssl tmux
-  python3-websockets curl prometheus chromium "$@")
+  libhiredis-dev pkg-config redis-server python3-websockets curl prometheus chromium "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -144,6 +144,17 @@ std::variant<ServerConfig, int> parse_config(int argc, char** argv) {
       ->envname("PARLEY_HTTP_HEADER_TIMEOUT")
       ->capture_default_str();
 
+  std::string cluster;
+  std::string cluster_node_timeout = "10s";
+  app.add_option("--cluster", cluster,
+                 "Run as one node of a cluster sharing this Redis: redis://HOST:PORT[/DB] "
+                 "(password from the URL or PARLEY_CLUSTER_PASSWORD)")
+      ->envname("PARLEY_CLUSTER");
+  app.add_option("--cluster-node-timeout", cluster_node_timeout,
+                 "A node silent this long is dead: its names and members are released")
+      ->envname("PARLEY_CLUSTER_NODE_TIMEOUT")
+      ->capture_default_str();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -207,7 +218,9 @@ std::variant<ServerConfig, int> parse_config(int argc, char** argv) {
         DurationFlag{"--auth-timeout", auth_timeout, config.auth_timeout},
         DurationFlag{"--tls-handshake-timeout", tls_handshake_timeout,
                      config.tls_handshake_timeout},
-        DurationFlag{"--http-header-timeout", http_header_timeout, config.http_header_timeout}}) {
+        DurationFlag{"--http-header-timeout", http_header_timeout, config.http_header_timeout},
+        DurationFlag{"--cluster-node-timeout", cluster_node_timeout,
+                     config.cluster_node_timeout}}) {
     const auto duration = parse_duration(f.text);
     if (!duration || duration->count() <= 0)
       return refuse(f.flag, f.text, "a positive duration (250ms, 30s, 2m)");
@@ -226,6 +239,11 @@ std::variant<ServerConfig, int> parse_config(int argc, char** argv) {
   if (config.token && config.users_file) {
     std::fprintf(stderr, "parley-server: --token and --users cannot be used together\n");
     return 2;
+  }
+  if (!cluster.empty()) {
+    if (!cluster.starts_with("redis://"))
+      return refuse("--cluster", cluster, "a URL redis://HOST:PORT[/DB]");
+    config.cluster = cluster;
   }
   if (config.rate_burst == 0) config.rate_burst = config.rate;
   if (config.rate > 0 && config.rate_burst < 1)

@@ -45,6 +45,10 @@ struct ServerConfig {
   // Origins a WebSocket upgrade may come from; empty = the HTTP listener's own host.
   std::vector<std::string> http_allow_origins;
   Duration http_header_timeout = std::chrono::seconds(10);  // to send a request head
+  // Several nodes as one server on a shared Redis: redis://HOST:PORT[/DB]. Empty: this
+  // process alone, in memory. The password comes from the URL or PARLEY_CLUSTER_PASSWORD.
+  std::optional<std::string> cluster;
+  Duration cluster_node_timeout = std::chrono::seconds(10);
 };
 
 // Parses argv. Either a config, or the exit code to leave with (0 after --help/--version,

@@ -6,6 +6,7 @@
 #include <array>
 #include <asio/experimental/as_tuple.hpp>
 #include <csignal>
+#include <cstdlib>
 
 #include "metrics.hpp"
 #include "parley/protocol/frames.hpp"
@@ -68,6 +69,18 @@ DispatchOptions dispatch_options(const ServerConfig& config) {
   return options;
 }
 
+std::unique_ptr<cluster::RedisEngine> make_cluster(asio::io_context& io, Hub& hub,
+                                                   const ServerConfig& config) {
+  if (!config.cluster) return nullptr;
+  cluster::ClusterOptions options{.target = cluster::parse_redis_url(*config.cluster),
+                                  .node_timeout = config.cluster_node_timeout};
+  if (!options.target.password) {
+    if (const char* password = std::getenv("PARLEY_CLUSTER_PASSWORD"); password && *password)
+      options.target.password = password;
+  }
+  return std::make_unique<cluster::RedisEngine>(io, hub, std::move(options));
+}
+
 TlsFiles tls_files(const ServerConfig& config) {
   return {.cert = config.tls_cert, .key = config.tls_key, .client_ca = config.tls_client_ca};
 }
@@ -83,7 +96,9 @@ Server::Server(asio::io_context& io, const ServerConfig& config)
           .history_per_topic = config.history,
           .history_bytes = config.history_bytes,
           .reply_bytes = std::max<std::size_t>(protocol::kMinReplyMessageBytes, config.max_frame)}),
-      dispatcher_(hub_, dispatch_options(config), started_),
+      cluster_(make_cluster(io, hub_, config)),
+      dispatcher_(cluster_ ? Dispatcher(*cluster_, dispatch_options(config), started_)
+                           : Dispatcher(hub_, dispatch_options(config), started_)),
       session_settings_{.max_frame = config.max_frame,
                         .outbound_limit = config.outbound_limit,
                         .ping_interval = config.ping_interval,
@@ -134,6 +149,11 @@ std::optional<asio::ip::tcp::endpoint> Server::http_endpoint() const {
 }
 
 void Server::start() {
+  if (cluster_) {
+    cluster_->start();
+    spdlog::info("cluster node {}: node timeout {} ms", hub_.node_id(),
+                 config_.cluster_node_timeout.count());
+  }
   listener_.start();
   start_sweep();
   watch_signals();
@@ -392,6 +412,7 @@ asio::awaitable<void> Server::sweep_loop() {
 void Server::drain() {
   if (draining_) return;
   draining_ = true;
+  if (cluster_) cluster_->stop();  // the other nodes hear of this node's members at once
   listener_.close();
   if (tls_) tls_->stop();
   spdlog::info("shutting down: {} sessions to drain within {} ms", registry_.size(),

@@ -16,6 +16,7 @@
 #include "hub.hpp"
 #include "listener.hpp"
 #include "loop_lag.hpp"
+#include "redis_engine.hpp"
 #include "session.hpp"
 #include "tls_acceptor.hpp"
 
@@ -68,6 +69,7 @@ class Server {
   const ServerConfig& config_;
   std::chrono::system_clock::time_point started_;
   Hub hub_;
+  std::unique_ptr<cluster::RedisEngine> cluster_;  // with --cluster: decides in Redis
   Dispatcher dispatcher_;
   SessionSettings session_settings_;
   SessionRegistry registry_;

@@ -6,7 +6,7 @@
 namespace parley::protocol {
 namespace {
 
-constexpr std::array<std::pair<ErrorCode, std::string_view>, 18> kNames{{
+constexpr std::array<std::pair<ErrorCode, std::string_view>, 19> kNames{{
     {ErrorCode::bad_json, "bad_json"},
     {ErrorCode::bad_request, "bad_request"},
     {ErrorCode::unknown_op, "unknown_op"},
@@ -25,6 +25,7 @@ constexpr std::array<std::pair<ErrorCode, std::string_view>, 18> kNames{{
     {ErrorCode::rate_limited, "rate_limited"},
     {ErrorCode::slow_consumer, "slow_consumer"},
     {ErrorCode::server_full, "server_full"},
+    {ErrorCode::unavailable, "unavailable"},
 }};
 
 }  // namespace

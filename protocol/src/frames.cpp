@@ -229,6 +229,10 @@ std::string build_stats(IdText id, const StatsReport& s) {
   append_number_field(out, "bytes_in", s.bytes_in);
   append_number_field(out, "bytes_out", s.bytes_out);
   append_number_field(out, "slow_consumers", s.slow_consumers);
+  if (s.nodes) {
+    append_string_field(out, "node", s.node);
+    append_number_field(out, "nodes", *s.nodes);
+  }
   return close_frame(std::move(out));
 }
 

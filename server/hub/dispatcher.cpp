@@ -26,12 +26,72 @@ struct Dispatcher::Call {
   std::int64_t wall_ms;
 };
 
+// A deferred request: where its reply goes once the engine has decided.
+struct Dispatcher::Later {
+  SessionId session;
+  SessionState* state;  // valid while the hub still has the session (the session owns it)
+  std::optional<std::string> id_text;
+  std::uint64_t ticket;
+  protocol::IdText id() const noexcept {
+    return id_text ? protocol::IdText(*id_text) : std::nullopt;
+  }
+};
+
 Dispatcher::Dispatcher(Hub& hub, DispatchOptions options,
                        std::chrono::system_clock::time_point started)
-    : hub_(hub), options_(std::move(options)), started_(started) {}
+    : own_engine_(std::make_unique<LocalEngine>(hub)),
+      engine_(*own_engine_),
+      hub_(hub),
+      options_(std::move(options)),
+      started_(started) {}
+
+Dispatcher::Dispatcher(Engine& engine, DispatchOptions options,
+                       std::chrono::system_clock::time_point started)
+    : engine_(engine), hub_(engine.hub()), options_(std::move(options)), started_(started) {}
 
 void Dispatcher::reply(Call& call, std::string frame) {
+  if (const auto held = held_.find(call.state.id); held != held_.end()) {
+    held->second.push_back({++next_ticket_, make_frame(std::move(frame)), true});
+    return;
+  }
   call.self.reply(make_frame(std::move(frame)));
+}
+
+Dispatcher::Later Dispatcher::defer(Call& call) {
+  const std::uint64_t ticket = ++next_ticket_;
+  held_[call.state.id].push_back({ticket, nullptr, false});
+  std::optional<std::string> id;
+  if (call.id) id = std::string(*call.id);
+  return Later{call.state.id, &call.state, std::move(id), ticket};
+}
+
+// An empty `frame` means the request has no reply (a successful tell without id).
+void Dispatcher::complete(const Later& later, std::string frame, bool acted) {
+  const auto held = held_.find(later.session);
+  if (held == held_.end()) return;
+  Peer* peer = hub_.contains(later.session) ? hub_.peer_of(later.session) : nullptr;
+  if (peer == nullptr) {
+    held_.erase(held);  // the session is gone: nobody to answer
+    return;
+  }
+  if (acted) later.state->acted = true;
+  auto& slots = held->second;
+  for (Slot& slot : slots) {
+    if (slot.ticket != later.ticket) continue;
+    slot.ready = true;
+    if (!frame.empty()) slot.frame = make_frame(std::move(frame));
+    break;
+  }
+  while (!slots.empty() && slots.front().ready) {
+    if (slots.front().frame) peer->reply(slots.front().frame);
+    slots.pop_front();
+  }
+  if (slots.empty()) held_.erase(held);
+}
+
+void Dispatcher::complete_error(const Later& later, const HubError& error) {
+  counters_.count_error(error.code);
+  complete(later, protocol::build_error(later.id(), error.code, error.message), false);
 }
 
 void Dispatcher::fail(Call& call, ErrorCode code, std::string_view message) {
@@ -169,17 +229,31 @@ Disposition Dispatcher::complete_hello(SessionState& state, Peer& self,
     fail(call, pending.fault->code, pending.fault->message);
     return Disposition::keep_open;
   }
-  if (const Status status = hub_.greet(state.id, pending.hello.name, pending.hello.echo, true)) {
-    fail(call, status->code, status->message);
-    return Disposition::keep_open;
-  }
+  // Signed in from now on, so that the requests read while the engine takes the name (a
+  // remote one answers later) are served under the account's rights; undone if it fails.
   state.greeted = true;
   state.authenticated = true;
   hub_.set_permissions(state.id,
                        std::shared_ptr<const auth::Permissions>(account, &account->permissions));
   state.account = std::move(account);
-  reply(call, protocol::build_welcome(call.id, hub_.name_of(state.id), state.id, options_.limits,
-                                      hub_.node_id()));
+  const Later later = defer(call);
+  // take_over: an older session of the account, on this node or (in a cluster) another,
+  // gets bye replaced and is closed.
+  engine_.greet(
+      state.id, pending.hello.name, pending.hello.echo, true, [this, later](const Status& status) {
+        if (!hub_.contains(later.session)) return complete(later, {}, false);
+        if (status) {
+          later.state->greeted = false;
+          later.state->authenticated = false;
+          later.state->account.reset();
+          hub_.set_permissions(later.session, nullptr);
+          return complete_error(later, *status);
+        }
+        complete(later,
+                 protocol::build_welcome(later.id(), hub_.name_of(later.session), later.session,
+                                         options_.limits, engine_.node_id()),
+                 false);
+      });
   return Disposition::keep_open;
 }
 
@@ -195,12 +269,17 @@ Reapplied Dispatcher::reapply(SessionState& state, Peer& self) {
   };
   for (const std::string& pattern : hub_.patterns_of(state.id)) {
     if (rights.allow_subscribe_pattern(pattern)) continue;
-    hub_.unsubscribe(state.id, pattern);
+    engine_.unsubscribe(state.id, pattern);
     removed("subscription to '" + pattern + "' removed: the account may no longer subscribe to it");
   }
   for (const std::string& topic : hub_.rooms_of(state.id)) {
     if (rights.allow_subscribe_topic(topic)) continue;
-    hub_.leave(state.id, topic);
+    // A cluster node that cannot reach its store still drops the membership here (its
+    // store is put right by the resync when the link is back), so the rights hold at once.
+    if (const Status status = engine_.leave(state.id, topic);
+        status && status->code == ErrorCode::unavailable) {
+      hub_.exit_room(state.id, topic);
+    }
     removed("left '" + topic + "': the account may no longer subscribe to it");
   }
   return Reapplied::kept;
@@ -222,14 +301,27 @@ Disposition Dispatcher::on(Call& call, const protocol::Hello& request) {
     fail(call, ErrorCode::already_greeted, "hello must come first, and only once");
     return Disposition::keep_open;
   }
-  if (const Status status = hub_.greet(state.id, request.name, request.echo)) {
-    fail(call, status->code, status->message);
-    return Disposition::keep_open;
-  }
+  // Greeted and authenticated from now on, so that a second hello is refused and later
+  // requests are served while a remote engine decides on the name; undone if it refuses.
+  const bool was_authenticated = state.authenticated;
   state.greeted = true;
   state.authenticated = true;
-  reply(call, protocol::build_welcome(call.id, hub_.name_of(state.id), state.id, options_.limits,
-                                      hub_.node_id()));
+  const Later later = defer(call);
+  engine_.greet(state.id, request.name, request.echo, false,
+                [this, later, was_authenticated](const Status& status) {
+                  if (!hub_.contains(later.session))
+                    return complete(later, {}, false);  // gone: dropped
+                  if (status) {
+                    later.state->greeted = false;
+                    later.state->authenticated = was_authenticated;
+                    return complete_error(later, *status);
+                  }
+                  complete(
+                      later,
+                      protocol::build_welcome(later.id(), hub_.name_of(later.session),
+                                              later.session, options_.limits, engine_.node_id()),
+                      false);
+                });
   return Disposition::keep_open;
 }
 
@@ -239,11 +331,18 @@ Disposition Dispatcher::on(Call& call, const protocol::Sub& request) {
                                       "subscribe to", request.pattern)) {
     return Disposition::keep_open;
   }
-  return finish(call, hub_.subscribe(call.state.id, request.pattern, request.group));
+  const Later later = defer(call);
+  engine_.subscribe(
+      call.state.id, request.pattern, request.group, [this, later](const Status& status) {
+        if (status) return complete_error(later, *status);
+        // Without an id a successful sub has no reply; its slot is released.
+        complete(later, later.id_text ? protocol::build_ok(later.id()) : std::string{}, true);
+      });
+  return Disposition::keep_open;
 }
 
 Disposition Dispatcher::on(Call& call, const protocol::Unsub& request) {
-  return finish(call, hub_.unsubscribe(call.state.id, request.pattern));
+  return finish(call, engine_.unsubscribe(call.state.id, request.pattern));
 }
 
 Disposition Dispatcher::on(Call& call, const protocol::Pub& request) {
@@ -257,8 +356,8 @@ Disposition Dispatcher::on(Call& call, const protocol::Pub& request) {
   if (!within_rate(call, call.state.rate.allow_publish(call.now))) return Disposition::keep_open;
   std::optional<std::string_view> reply_to;
   if (request.reply) reply_to = *request.reply;
-  hub_.publish(call.state.id, request.topic, request.data, reply_to, call.wall_ms);
-  return finish(call, std::nullopt);
+  return finish(
+      call, engine_.publish(call.state.id, request.topic, request.data, reply_to, call.wall_ms));
 }
 
 Disposition Dispatcher::on(Call& call, const protocol::Join& request) {
@@ -267,18 +366,21 @@ Disposition Dispatcher::on(Call& call, const protocol::Join& request) {
       !permitted(call, rights->allow_subscribe_topic(request.topic), "join", request.topic)) {
     return Disposition::keep_open;
   }
-  JoinView view;
-  if (const Status status = hub_.join(call.state.id, request.topic, request.history, request.since,
-                                      request.epoch, view)) {
-    fail(call, status->code, status->message);
-    return Disposition::keep_open;
-  }
-  return answer(call, protocol::build_joined(call.id, request.topic, view.members,
-                                             view.history.page(), view.recovered));
+  const Later later = defer(call);
+  engine_.join(call.state.id, request.topic, request.history, request.since, request.epoch,
+               [this, later, topic = request.topic](const std::pair<Status, JoinView>& result) {
+                 const auto& [status, view] = result;
+                 if (status) return complete_error(later, *status);
+                 complete(later,
+                          protocol::build_joined(later.id(), topic, view.members,
+                                                 view.history.page(), view.recovered),
+                          true);
+               });
+  return Disposition::keep_open;
 }
 
 Disposition Dispatcher::on(Call& call, const protocol::Leave& request) {
-  return finish(call, hub_.leave(call.state.id, request.topic));
+  return finish(call, engine_.leave(call.state.id, request.topic));
 }
 
 Disposition Dispatcher::on(Call& call, const protocol::Tell& request) {
@@ -289,7 +391,14 @@ Disposition Dispatcher::on(Call& call, const protocol::Tell& request) {
     return Disposition::keep_open;
   }
   if (!within_rate(call, call.state.rate.allow_tell(call.now))) return Disposition::keep_open;
-  return finish(call, hub_.tell(call.state.id, request.to, request.data, call.wall_ms));
+  const Later later = defer(call);
+  engine_.tell(
+      call.state.id, request.to, request.data, call.wall_ms, [this, later](const Status& status) {
+        if (status) return complete_error(later, *status);
+        // Without an id a successful tell has no reply; its slot is released.
+        complete(later, later.id_text ? protocol::build_ok(later.id()) : std::string{}, true);
+      });
+  return Disposition::keep_open;
 }
 
 Disposition Dispatcher::on(Call& call, const protocol::Who& request) {
@@ -298,13 +407,32 @@ Disposition Dispatcher::on(Call& call, const protocol::Who& request) {
                                       "see the members of", request.topic)) {
     return Disposition::keep_open;
   }
-  return answer(call, protocol::build_who(call.id, request.topic, hub_.who(request.topic)));
+  const Later later = defer(call);
+  engine_.who(request.topic, [this, later, topic = request.topic](
+                                 const std::pair<Status, std::vector<std::string>>& result) {
+    if (result.first) return complete_error(later, *result.first);
+    complete(later, protocol::build_who(later.id(), topic, result.second), true);
+  });
+  return Disposition::keep_open;
 }
 
 Disposition Dispatcher::on(Call& call, const protocol::Topics& request) {
-  const TopicsView view =
-      hub_.topics(request.pattern, request.limit, request.after, rights_of(call.state));
-  return answer(call, protocol::build_topics(call.id, view.topics, view.more));
+  // The account's rights travel with the request (a remote engine answers later, maybe
+  // after the session has gone): topics it may not subscribe to are never listed.
+  std::shared_ptr<const auth::Permissions> rights;
+  if (call.state.account)
+    rights = std::shared_ptr<const auth::Permissions>(call.state.account,
+                                                      &call.state.account->permissions);
+  const Later later = defer(call);
+  engine_.topics(request.pattern, request.limit, request.after, std::move(rights),
+                 [this, later](const std::pair<Status, TopicsView>& result) {
+                   if (result.first) return complete_error(later, *result.first);
+                   complete(
+                       later,
+                       protocol::build_topics(later.id(), result.second.topics, result.second.more),
+                       true);
+                 });
+  return Disposition::keep_open;
 }
 
 Disposition Dispatcher::on(Call& call, const protocol::History& request) {
@@ -313,16 +441,22 @@ Disposition Dispatcher::on(Call& call, const protocol::History& request) {
                                       "read the history of", request.topic)) {
     return Disposition::keep_open;
   }
-  const MessagesView view =
-      hub_.history(request.topic, request.limit, request.before, request.after);
-  return answer(call, protocol::build_history(call.id, request.topic, view.page()));
+  const Later later = defer(call);
+  engine_.history(
+      request.topic, request.limit, request.before, request.after,
+      [this, later, topic = request.topic](const std::pair<Status, MessagesView>& result) {
+        if (result.first) return complete_error(later, *result.first);
+        complete(later, protocol::build_history(later.id(), topic, result.second.page()), true);
+      });
+  return Disposition::keep_open;
 }
 
 Disposition Dispatcher::on(Call& call, const protocol::Stats& /*request*/) {
   const auto uptime =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now() - started_);
-  return answer(call, protocol::build_stats(
-                          call.id, hub_.stats_report(static_cast<std::uint64_t>(uptime.count()))));
+  return answer(call,
+                protocol::build_stats(
+                    call.id, engine_.stats_report(static_cast<std::uint64_t>(uptime.count()))));
 }
 
 // ping keeps the hello window open: it is not "doing something".

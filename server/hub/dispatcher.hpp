@@ -4,14 +4,17 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <variant>
 
 #include "auth_throttle.hpp"
+#include "engine.hpp"
 #include "hub.hpp"
 #include "parley/protocol/decode.hpp"
 #include "parley/protocol/frames.hpp"
@@ -92,7 +95,7 @@ enum class Reapplied { kept, revoked };
 struct DispatchCounters {
   static constexpr std::size_t kOps = std::variant_size_v<protocol::Request>;
   static constexpr std::size_t kErrorCodes =
-      static_cast<std::size_t>(protocol::ErrorCode::server_full) + 1;
+      static_cast<std::size_t>(protocol::ErrorCode::unavailable) + 1;
   std::array<std::uint64_t, kOps> requests{};       // decoded requests, by protocol::Op
   std::array<std::uint64_t, kErrorCodes> errors{};  // error frames sent, by protocol::ErrorCode
   std::uint64_t auth_failures = 0;                  // hellos refused with auth_failed
@@ -103,7 +106,11 @@ class Dispatcher {
  public:
   using Clock = RateLimiter::Clock;
 
+  // Decides everything in this process (a LocalEngine over `hub`).
   Dispatcher(Hub& hub, DispatchOptions options, std::chrono::system_clock::time_point started);
+  // Decides through `engine` (which must outlive the dispatcher).
+  Dispatcher(Engine& engine, DispatchOptions options,
+             std::chrono::system_clock::time_point started);
 
   // Handles one frame of `state`'s session. `now` drives rate limits and the failed-hello
   // throttle; `wall_ms` is the receive time stamped on published messages.
@@ -130,6 +137,14 @@ class Dispatcher {
 
  private:
   struct Call;
+  struct Later;
+  // A request whose reply the engine may give later: its place in the session's replies is
+  // kept, so replies stay in request order while the session goes on being served.
+  Later defer(Call& call);
+  // The deferred request's reply, sent once every earlier reply of its session has gone.
+  void complete(const Later& later, std::string frame, bool acted);
+  // complete() with an error frame, counted as fail() counts it.
+  void complete_error(const Later& later, const HubError& error);
   Disposition authenticate(Call& call, const protocol::Hello& hello);
   // The account variant: refuses at once what needs no hash (throttled, no name or
   // password), else parks the hello in state.pending and returns verify.
@@ -163,7 +178,18 @@ class Dispatcher {
   Disposition on(Call& call, const protocol::Pong& request);
   Disposition on(Call& call, const protocol::Quit& request);
 
+  // Replies held back behind a deferred one, per session; only sessions with a deferred
+  // request pending have an entry.
+  struct Slot {
+    std::uint64_t ticket;
+    SharedFrame frame;  // the reply; none when the request has none
+    bool ready;         // the reply is known
+  };
+  std::unique_ptr<LocalEngine> own_engine_;
+  Engine& engine_;
   Hub& hub_;
+  std::unordered_map<SessionId, std::deque<Slot>> held_;
+  std::uint64_t next_ticket_ = 0;
   DispatchOptions options_;
   std::chrono::system_clock::time_point started_;
   AuthThrottle auth_throttle_;

@@ -87,6 +87,8 @@ protocol::StatsReport Hub::stats_report(std::uint64_t uptime_s) const {
       .bytes_in = counters_.bytes_in,
       .bytes_out = counters_.bytes_out,
       .slow_consumers = counters_.slow_consumers,
+      .nodes = std::nullopt,  // a cluster engine adds node and nodes
+      .node = {},
   };
 }
 
@@ -108,19 +110,21 @@ const std::string& Hub::name_of(SessionId id) const {
 
 SessionId Hub::connect(Peer& peer) {
   const SessionId id = next_id_++;
-  SessionRecord s{.id = id,
-                  .peer = &peer,
-                  .name = std::string(protocol::kGuestPrefix) + std::to_string(next_guest_++),
-                  .folded = {},
-                  .echo = true,
-                  .subs = {},
-                  .rooms = {},
-                  .last_delivery = 0,
-                  .deny = nullptr};
+  SessionRecord s{
+      .id = id,
+      .peer = &peer,
+      .name = std::string(protocol::kGuestPrefix) + guest_prefix_ + std::to_string(next_guest_++),
+      .folded = {},
+      .echo = true,
+      .subs = {},
+      .rooms = {},
+      .last_delivery = 0,
+      .deny = nullptr};
   s.folded = protocol::fold_name(s.name);
   names_.emplace(s.folded, id);
   sessions_.emplace(id, std::move(s));
   ++counters_.sessions_total;
+  if (observer_ != nullptr) observer_->session_opened(id);
   return id;
 }
 
@@ -128,6 +132,10 @@ void Hub::disconnect(SessionId id, bool announce_leave) {
   const auto it = sessions_.find(id);
   if (it == sessions_.end()) return;
   SessionRecord& s = it->second;
+  if (observer_ != nullptr) {
+    observer_->session_closing(id, s.rooms, announce_leave);
+    announce_leave = false;  // the observer's store announces it
+  }
   for (const auto& [pattern, group] : s.subs) index_.remove(pattern, id, group);
   subscription_count_ -= s.subs.size();
   while (!s.rooms.empty()) {
@@ -147,9 +155,7 @@ Status Hub::greet(SessionId id, const std::optional<std::string>& name, bool ech
       if (!take_over) return HubError{ErrorCode::name_taken, "the name '" + *name + "' is in use"};
       // The older session goes first, as any closed session does (its members see it
       // leave), so that the name is free before the new session takes it.
-      const SessionId older = owner->second;
-      session(older).peer->evict("replaced");
-      disconnect(older, true);
+      evict(owner->second, "replaced");
     }
     names_.erase(s.folded);
     s.name = *name;
@@ -158,6 +164,11 @@ Status Hub::greet(SessionId id, const std::optional<std::string>& name, bool ech
   }
   s.echo = echo;
   return std::nullopt;
+}
+
+void Hub::evict(SessionId id, std::string_view bye_reason) {
+  session(id).peer->evict(bye_reason);
+  disconnect(id, true);
 }
 
 void Hub::set_permissions(SessionId id, std::shared_ptr<const auth::Permissions> permissions) {
@@ -211,11 +222,19 @@ std::uint64_t Hub::publish(SessionId id, std::string_view topic_name, std::strin
       make_frame(protocol::build_msg(topic_name, publisher.name, data_json, seq, ts_ms, reply));
   ++counters_.msgs_in;
 
+  fan_out(topic_name, &topic, frame, id, !publisher.echo);
+  topics_.retain(topic, frame);
+  return seq;
+}
+
+void Hub::fan_out(std::string_view topic_name, const Topic* topic, const SharedFrame& frame,
+                  SessionId publisher, bool skip_publisher, const std::vector<SessionId>* picks) {
   // Every fan-out has its own number; a session that already has it is skipped, so a
   // message reaches each session at most once however many subscriptions match.
-  const std::uint64_t fan_out = ++fan_out_count_;
+  const std::uint64_t round = ++fan_out_count_;
   // A session whose account denies the topic never gets the message: one pointer test for
-  // sessions without deny patterns, one trie walk otherwise.
+  // sessions without deny patterns, one trie walk otherwise. This is the one local fan-out,
+  // so messages from other nodes of a cluster are filtered here too.
   const auto withheld = [&](const SessionRecord& s) {
     return s.deny != nullptr && s.deny->delivery_denied(topic_name);
   };
@@ -223,19 +242,26 @@ std::uint64_t Hub::publish(SessionId id, std::string_view topic_name, std::strin
     const auto it = sessions_.find(target);
     if (it == sessions_.end()) return;
     SessionRecord& s = it->second;
-    if (s.last_delivery == fan_out || (target == id && !publisher.echo)) return;
-    s.last_delivery = fan_out;
+    if (s.last_delivery == round || (target == publisher && skip_publisher)) return;
+    s.last_delivery = round;
     if (withheld(s)) return;
     if (s.peer->deliver(frame)) ++counters_.msgs_out;
   };
   const auto send_to_group = [&](SubscriptionIndex::Group& group) {
+    if (picks != nullptr) {
+      // The cluster's store took the turn: only its picks get the message.
+      for (const SessionId member : group.members) {
+        if (std::find(picks->begin(), picks->end(), member) != picks->end()) send(member);
+      }
+      return;
+    }
     // The message goes to the next member that may receive it, so a member that may not
     // does not swallow it for the whole group.
     const std::size_t size = group.members.size();
     for (std::size_t tried = 0; tried < size; ++tried) {
       const SessionId target = group.members[group.next];
       group.next = (group.next + 1) % size;
-      if (target == id && !publisher.echo) continue;
+      if (target == publisher && skip_publisher) continue;
       if (const auto it = sessions_.find(target); it != sessions_.end() && withheld(it->second))
         continue;
       send(target);
@@ -243,10 +269,66 @@ std::uint64_t Hub::publish(SessionId id, std::string_view topic_name, std::strin
     }
   };
   index_.match(topic_name, send, send_to_group);
-  for (const SessionId member : topic.members) send(member);
+  if (topic == nullptr) return;
+  for (const SessionId member : topic->members) send(member);
+}
 
-  topics_.retain(topic, frame);
-  return seq;
+void Hub::fan_out(std::string_view topic_name, const SharedFrame& frame, SessionId publisher,
+                  const std::vector<SessionId>& picks) {
+  const auto it = sessions_.find(publisher);
+  const bool skip = it != sessions_.end() && !it->second.echo;
+  fan_out(topic_name, topics_.find(topic_name), frame, publisher, skip, &picks);
+}
+
+void Hub::deliver_to_members(std::string_view topic_name, const SharedFrame& frame,
+                             SessionId except) {
+  const Topic* topic = topics_.find(topic_name);
+  if (topic == nullptr) return;
+  for (const SessionId member : topic->members) {
+    if (member != except) session(member).peer->deliver(frame);
+  }
+}
+
+Status Hub::enter_room(SessionId id, const std::string& topic_name, bool& added) {
+  SessionRecord& s = session(id);
+  added = std::find(s.rooms.begin(), s.rooms.end(), topic_name) == s.rooms.end();
+  if (!added) return std::nullopt;
+  if (at_subscription_limit(s)) {
+    added = false;
+    return HubError{
+        ErrorCode::too_many_subscriptions,
+        "at most " + std::to_string(limits_.max_subs) + " subscriptions and joins per session"};
+  }
+  Topic& topic = topics_.touch(topic_name);
+  topics_.add_member(topic, id);
+  s.rooms.push_back(topic_name);
+  ++subscription_count_;
+  return std::nullopt;
+}
+
+bool Hub::exit_room(SessionId id, const std::string& topic_name) {
+  SessionRecord& s = session(id);
+  Topic* topic = topics_.find(topic_name);
+  if (topic == nullptr || std::find(s.rooms.begin(), s.rooms.end(), topic_name) == s.rooms.end()) {
+    return false;
+  }
+  remove_member(s, *topic, false);
+  return true;
+}
+
+bool Hub::name_in_use(std::string_view name, SessionId except) const {
+  const auto owner = names_.find(protocol::fold_name(name));
+  return owner != names_.end() && owner->second != except;
+}
+
+const std::optional<std::string>* Hub::group_of(SessionId id, const std::string& pattern) const {
+  const SessionRecord& s = session(id);
+  const auto it = s.subs.find(pattern);
+  return it == s.subs.end() ? nullptr : &it->second;
+}
+
+SessionId Hub::holder_of(std::string_view name) const {
+  return names_.at(protocol::fold_name(name));
 }
 
 std::vector<std::string> Hub::member_names(const Topic& topic) const {

@@ -66,6 +66,19 @@ struct TopicsView {
   bool more = false;                           // more topics matched past the limit
 };
 
+// Told of sessions coming and going, before the hub forgets them: a cluster engine
+// registers and releases their names and memberships in the shared store. With an
+// observer set, the hub sends no presence itself: the observer's store announces it to
+// every node. Must not call back into the hub's session or room changes.
+class HubObserver {
+ public:
+  virtual ~HubObserver() = default;
+  virtual void session_opened(SessionId id) = 0;
+  // `rooms` are the topics the session had joined; `announce` is false on shutdown.
+  virtual void session_closing(SessionId id, const std::vector<std::string>& rooms,
+                               bool announce) = 0;
+};
+
 class Hub {
  public:
   // `boot_id` names this process: the node id in welcome and the first part of every
@@ -83,6 +96,7 @@ class Hub {
 
   bool contains(SessionId id) const { return sessions_.contains(id); }
   const std::string& name_of(SessionId id) const;
+  Peer* peer_of(SessionId id) const { return session(id).peer; }
   std::size_t session_count() const noexcept { return sessions_.size(); }
 
   // hello: takes a name (case-insensitively unique) and the echo choice. With `take_over`
@@ -94,6 +108,9 @@ class Hub {
   // session whose account has none keeps a null filter and costs one pointer test per
   // delivery; otherwise one trie walk. Null clears it.
   void set_permissions(SessionId id, std::shared_ptr<const auth::Permissions> permissions);
+  // Ends a session on purpose: Peer::evict with `bye_reason`, then gone as any closed
+  // session (members see it leave).
+  void evict(SessionId id, std::string_view bye_reason);
   Status subscribe(SessionId id, const std::string& pattern,
                    const std::optional<std::string>& group);
   Status unsubscribe(SessionId id, const std::string& pattern);
@@ -142,6 +159,37 @@ class Hub {
   std::uint64_t topics_visited() const noexcept { return topics_visited_; }
   const HubLimits& limits() const noexcept { return limits_; }
 
+  // ---- The node's share of a cluster, where the engine decided elsewhere ----
+  void set_observer(HubObserver* observer) noexcept { observer_ = observer; }
+  // Guest names become guest-<prefix>N, so that nodes sharing a store never give one twice.
+  void set_guest_prefix(std::string prefix) { guest_prefix_ = std::move(prefix); }
+  // Queues a msg `frame` on `topic`, seq given elsewhere, once for every local session that
+  // matches, as publish() does; `publisher` (0 when on another node) is skipped if it said
+  // echo false. Counts nothing in; counts what it queues out.
+  // `picks`: the local members the store picked for the queue groups matching `topic`;
+  // a local group delivers to those only, instead of taking its own turn.
+  void fan_out(std::string_view topic, const SharedFrame& frame, SessionId publisher,
+               const std::vector<SessionId>& picks);
+  // Queues an event for the local members of `topic`, but not for `except`.
+  void deliver_to_members(std::string_view topic, const SharedFrame& frame, SessionId except);
+  // Local room membership (for fan-out) without presence or history: `added` false when
+  // the session was a member already.
+  Status enter_room(SessionId id, const std::string& topic, bool& added);
+  // False when the session is no member of `topic`.
+  bool exit_room(SessionId id, const std::string& topic);
+  bool echo_of(SessionId id) const { return session(id).echo; }
+  template <class Visit>
+  void for_each_session(Visit&& visit) const {
+    for (const auto& [id, s] : sessions_) visit(id, s.name, s.rooms);
+  }
+  // Checks the local name index only (a cluster engine asks the store too).
+  bool name_in_use(std::string_view name, SessionId except) const;
+  // The group of the session's subscription to `pattern` (itself empty without a group),
+  // or null when the session has no such subscription.
+  const std::optional<std::string>* group_of(SessionId id, const std::string& pattern) const;
+  // The local session holding `name` (case-insensitively); name_in_use() must be true.
+  SessionId holder_of(std::string_view name) const;
+
   // For invariant checks in tests and fuzzers: the patterns and rooms of one session.
   std::vector<std::string> patterns_of(SessionId id) const;
   std::vector<std::string> rooms_of(SessionId id) const;
@@ -171,6 +219,9 @@ class Hub {
   void announce(const Topic& topic, const SessionRecord& who, bool joined);
   void remove_member(SessionRecord& s, Topic& topic, bool announce_leave);
   std::string epoch_string(std::uint64_t generation) const;
+  void fan_out(std::string_view topic_name, const Topic* topic, const SharedFrame& frame,
+               SessionId publisher, bool skip_publisher,
+               const std::vector<SessionId>* picks = nullptr);
 
   HubLimits limits_;
   std::string boot_id_;
@@ -184,6 +235,8 @@ class Hub {
   std::uint64_t fan_out_count_ = 0;
   std::size_t subscription_count_ = 0;
   mutable std::uint64_t topics_visited_ = 0;
+  HubObserver* observer_ = nullptr;
+  std::string guest_prefix_;
 };
 
 }  // namespace parley::server

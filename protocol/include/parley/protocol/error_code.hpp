@@ -24,6 +24,7 @@ enum class ErrorCode {
   rate_limited,
   slow_consumer,
   server_full,
+  unavailable,  // a cluster node cannot reach its store: nothing was done
 };
 
 std::string_view to_string(ErrorCode code) noexcept;

@@ -36,6 +36,9 @@ struct StatsReport {
   std::uint64_t bytes_in = 0;
   std::uint64_t bytes_out = 0;
   std::uint64_t slow_consumers = 0;
+  // In a cluster: this node's id and the number of nodes alive (both left out otherwise).
+  std::optional<std::uint64_t> nodes;
+  std::string node;
 };
 
 // A stored or live `msg` frame; history entries are these lines with the '\n' removed.
