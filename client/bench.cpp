@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "bench_frame.hpp"
+#include "bench_spread.hpp"
 #include "bench_stats.hpp"
 #include "server_process.hpp"
 
@@ -603,14 +604,17 @@ void BenchRun::close_all() {
 }
 
 asio::awaitable<int> BenchRun::run() {
-  // A load test measures one server: the first address given (with --ws, its HTTP
-  // listener's WebSocket path).
-  Endpoint first = common_.servers.front();
-  if (options_.ws && !first.ws) {
-    first.ws = true;
-    first.path = "/ws";
+  // With several addresses (a cluster's nodes) publishers go to the first and subscribers
+  // take them in turn (bench_spread.hpp); the first is the one whose CPU is reported. With
+  // --ws, each address's HTTP listener's WebSocket path.
+  std::vector<Endpoint> endpoints = common_.servers;
+  for (auto& endpoint : endpoints) {
+    if (options_.ws && !endpoint.ws) {
+      endpoint.ws = true;
+      endpoint.path = "/ws";
+    }
   }
-  const Endpoint* endpoint = &first;
+  const Endpoint* endpoint = &endpoints.front();
   if (options_.topic.empty()) options_.topic = random_topic();
   if (!protocol::is_valid_topic(options_.topic) || protocol::is_system_topic(options_.topic)) {
     std::fprintf(stderr, "parley: '%s' is not a topic one can publish to\n",
@@ -634,7 +638,9 @@ asio::awaitable<int> BenchRun::run() {
   };
   for (int i = 0; i < options_.subs; ++i) {
     const std::string name = name_for("s", i);
-    const int opened = co_await open(subs_[static_cast<std::size_t>(i)]->conn, *endpoint, name);
+    const Endpoint& to =
+        endpoints[bench::subscriber_server(static_cast<std::size_t>(i), endpoints.size())];
+    const int opened = co_await open(subs_[static_cast<std::size_t>(i)]->conn, to, name);
     if (opened != kOk) co_return opened;
     if (!frame_fits()) co_return kUsage;
     const int subscribed = co_await subscribe(subs_[static_cast<std::size_t>(i)]->conn);
@@ -642,12 +648,15 @@ asio::awaitable<int> BenchRun::run() {
   }
   for (int i = 0; i < options_.pubs; ++i) {
     const std::string name = name_for("p", i);
-    const int opened = co_await open(pubs_[static_cast<std::size_t>(i)]->conn, *endpoint, name);
+    const Endpoint& to =
+        endpoints[bench::publisher_server(static_cast<std::size_t>(i), endpoints.size())];
+    const int opened = co_await open(pubs_[static_cast<std::size_t>(i)]->conn, to, name);
     if (opened != kOk) co_return opened;
   }
   if (!frame_fits()) co_return kUsage;
-  logger()->info("{} subscribers and {} publishers connected to {}, topic {}", options_.subs,
-                 options_.pubs, endpoint->text(), options_.topic);
+  logger()->info(
+      "{} subscribers and {} publishers connected ({} server(s), publishers on {}), topic {}",
+      options_.subs, options_.pubs, endpoints.size(), endpoint->text(), options_.topic);
   for (auto& sub : subs_) spawn(reader(sub->conn, sub.get()));
   for (auto& pub : pubs_) spawn(reader(pub->conn, nullptr));
 

@@ -65,6 +65,24 @@ summary=$("$parley" bench --pubs 1 --subs 1 --msgs 1000 --topic bench.readable)
 grep -q '^delivered 1000 of 1000' <<<"$summary" || fail "summary: $summary"
 grep -q '^latency us: p50' <<<"$summary" || fail "summary: $summary"
 
+# Several servers: publishers on the first, subscribers in turn over all (bench_spread.hpp).
+# The same server under two spellings: every subscriber gets every message, and the CPU
+# reported is the first address's process.
+port=${PARLEY_SERVER##*:}
+code=0
+out=$("$parley" --server "$PARLEY_SERVER,localhost:$port" bench --subs 4 --msgs 5000 --json) || code=$?
+[ "$code" = 0 ] || fail "bench on two addresses exited $code: $out"
+python3 -c '
+import json, sys
+j = json.loads(sys.argv[1])
+assert j["delivered"] == 4 * 5000 and j["lost"] == 0, j
+assert j["server"]["pid"] == int(sys.argv[2]), j
+' "$out" "$PARLEY_TEST_SERVER_PID" || fail "two addresses: $out"
+# A second address nobody listens on: one subscriber stays on the first and the run is
+# clean; a second subscriber goes to the second address, which is unreachable (exit 3).
+expect_code 0 "$parley" --server "$PARLEY_SERVER,127.0.0.1:1" bench --subs 1 --msgs 100
+expect_code 3 "$parley" --server "$PARLEY_SERVER,127.0.0.1:1" bench --subs 2 --msgs 100
+
 # Bad options exit 2, an unreachable server 3.
 expect_code 2 "$parley" bench --pubs 0
 expect_code 2 "$parley" bench --size 10
