@@ -211,7 +211,9 @@ TEST_CASE("a connection that never completes its handshake is closed at the dead
   CHECK(server.wait_for_log("timed out"));
 }
 
-TEST_CASE("connections still in their handshake hold per-address slots", "[tls][server_full]") {
+// [single-node]: the per-address limit is per node.
+TEST_CASE("connections still in their handshake hold per-address slots",
+          "[tls][server_full][single-node]") {
   TestCerts certs;
   ServerProcess server(
       tls_server(certs, {"--max-connections-per-ip", "2", "--tls-handshake-timeout", "60s"}));
