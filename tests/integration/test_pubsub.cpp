@@ -303,7 +303,11 @@ TEST_CASE("max_subs counts patterns and joins, at its exact edge", "[limits]") {
   c.expect({{"op", "ok"}, {"id", 10}});
 }
 
-TEST_CASE("the publish rate drops frames past the burst, for pub and tell", "[limits]") {
+// [cluster-gap]: a ping sent after a pub is answered before the pub's msg arrives (the msg goes
+// through Redis, even to the sender's own session), so LineClient::sync is no barrier
+// (docs/architecture.md).
+TEST_CASE("the publish rate drops frames past the burst, for pub and tell",
+          "[limits][cluster-gap]") {
   // One token a second: nothing refills while the test runs its burst.
   ServerProcess server({{"--rate", "1", "--rate-burst", "5"}});
   LineClient watcher = subscriber(server, "watcher", {"r"});

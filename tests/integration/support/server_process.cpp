@@ -106,7 +106,7 @@ void ServerProcess::await_ready() {
     std::smatch match;
     await(lock, 10s, "start listening",
           [&] { return std::regex_search(node->log, match, listening) || node->log_closed; });
-    if (match.empty()) await(lock, 0ms, "start listening", [] { return false; });
+    if (match.empty()) await(lock, 0ms, "start listening", [] { return false; });  // exited
     node->port = static_cast<unsigned short>(std::stoi(match[1].str()));
   }
   if (nodes_.size() == 1) return;
