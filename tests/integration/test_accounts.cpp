@@ -209,7 +209,7 @@ TEST_CASE("accounts: SIGHUP reload revokes, narrows, and keeps the old file when
   SECTION("an invalid file is logged and the old one kept") {
     users.write_raw(R"({"users":[{"name":"alice","pasword":"x"}]})");
     server.signal(SIGHUP);
-    REQUIRE(server.wait_for_log("users file not reloaded"));
+    REQUIRE(server.wait_for_log_on_every_node("users file not reloaded"));
     bob.send({{"op", "ping"}, {"id", 9}});
     bob.expect({{"op", "pong"}, {"id", 9}});
     LineClient again(server.port());
@@ -230,6 +230,7 @@ TEST_CASE("accounts: SIGHUP reload revokes, narrows, and keeps the old file when
     carol.expect({{"op", "error"}, {"code", "forbidden"}, {"id", 4}});
     alice.send({{"op", "ping"}, {"id", 5}});
     alice.expect({{"op", "pong"}, {"id", 5}});
+    REQUIRE(server.wait_for_log_on_every_node("users file reloaded"));  // each node reads it
     LineClient gone(server.port());
     gone.send(hello("bob", kPassword));
     expect_refused(gone);

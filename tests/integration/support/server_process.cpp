@@ -228,6 +228,16 @@ bool ServerProcess::wait_for_log(const std::string& needle, std::chrono::millise
   });
 }
 
+bool ServerProcess::wait_for_log_on_every_node(const std::string& needle,
+                                               std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  return log_grew_.wait_for(lock, timeout, [&] {
+    return std::all_of(nodes_.begin(), nodes_.end(), [&](const auto& node) {
+      return node->log.find(needle) != std::string::npos;
+    });
+  });
+}
+
 bool ServerProcess::wait_for_log_count(const std::string& needle, std::size_t times,
                                        std::chrono::milliseconds timeout) {
   std::unique_lock lock(mutex_);

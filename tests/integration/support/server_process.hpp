@@ -10,7 +10,8 @@
 //   pid(), rss_kib(), open_descriptors()   node 0 (tests of them are single-node by nature)
 //   signal()        every node
 //   wait_exit()     every node has exited; the first non-zero code in node order, else 0
-//   wait_for_log()  any node's log holds the needle; wait_for_log_count() sums the nodes
+//   wait_for_log()  any node's log holds the needle; wait_for_log_count() sums the nodes;
+//                   wait_for_log_on_every_node() waits for all of them
 //   log()           every node's log, each after a "--- node N ---" line
 #include <sys/types.h>
 
@@ -61,6 +62,10 @@ class ServerProcess {
   std::optional<int> wait_exit(std::chrono::milliseconds timeout = 10s);
   // True once the log holds `needle`.
   bool wait_for_log(const std::string& needle, std::chrono::milliseconds timeout = 10s);
+  // True once every node's log holds `needle` (one server: as wait_for_log). For what each
+  // node does on its own, such as handling a signal.
+  bool wait_for_log_on_every_node(const std::string& needle,
+                                  std::chrono::milliseconds timeout = 10s);
   // Waits until `needle` occurs `times` times in the log (the log is read by a thread, so
   // lines may trail the replies a client already has).
   bool wait_for_log_count(const std::string& needle, std::size_t times,
