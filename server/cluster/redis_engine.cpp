@@ -219,8 +219,14 @@ void RedisEngine::heartbeat() {
       std::to_string(std::max<std::int64_t>(options_.node_timeout.count() / 2, 1));
   eval(heartbeat_s, {}, {prefix_, channels_, node_id(), ttl},
        [this, alive = alive_](redisReply* reply) {
-         if (*alive && reply != nullptr && reply->type == REDIS_REPLY_INTEGER)
-           nodes_ = static_cast<std::uint64_t>(reply->integer);
+         if (!*alive || reply == nullptr || reply->type != REDIS_REPLY_INTEGER) return;
+         const auto nodes = static_cast<std::uint64_t>(reply->integer);
+         // Logged when it changes (and at the first beat): operators see the cluster form
+         // and shrink, and tests wait on it for every node to be registered.
+         if (nodes != nodes_ || !nodes_logged_)
+           spdlog::info("cluster: node {} counts {} nodes", node_id(), nodes);
+         nodes_logged_ = true;
+         nodes_ = nodes;
        });
 }
 

@@ -125,6 +125,7 @@ class RedisEngine final : public Engine, public HubObserver {
   bool ready_ = false;
   bool stopped_ = false;
   std::uint64_t nodes_ = 1;
+  bool nodes_logged_ = false;  // the count is logged once at the first beat, then on change
   std::uint64_t epochs_ = 0;
   asio::steady_timer heartbeat_timer_;
   // Channels (exact, and globs) this node subscribes to, with their number of users.

@@ -115,8 +115,9 @@ TEST_CASE("a slow consumer reading at 2 MB/s learns why it was cut off", "[close
   CHECK(matches(json::parse(tail.back()), {{"op", "bye"}, {"reason", "slow_consumer"}}));
 }
 
+// [single-node]: fairness between the connections of one process's loop.
 TEST_CASE("one connection's burst of expensive requests does not hold up another's",
-          "[close][fairness]") {
+          "[close][fairness][single-node]") {
   // 100 retained messages of 10 KB: each history request below costs a 1 MB reply.
   ServerProcess server({{"--outbound-limit", "64MiB"}});
   LineClient seeder(server.port());

@@ -16,7 +16,8 @@ int count_lines(const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("help documents every flag and exits 0", "[config]") {
+// [single-node]: the process's own command line.
+TEST_CASE("help documents every flag and exits 0", "[config][single-node]") {
   const auto [code, output] = ServerProcess::run_to_exit({"--help"});
   CHECK(code == 0);
   for (const char* flag :
@@ -29,13 +30,15 @@ TEST_CASE("help documents every flag and exits 0", "[config]") {
   CHECK(output.find("PARLEY_LISTEN") != std::string::npos);
 }
 
-TEST_CASE("version prints the version", "[config]") {
+// [single-node]: the process's own command line.
+TEST_CASE("version prints the version", "[config][single-node]") {
   const auto [code, output] = ServerProcess::run_to_exit({"--version"});
   CHECK(code == 0);
   CHECK(output.find("parley/") != std::string::npos);
 }
 
-TEST_CASE("a bad flag value is refused with one line and exit code 2", "[config]") {
+// [single-node]: the process's own command line.
+TEST_CASE("a bad flag value is refused with one line and exit code 2", "[config][single-node]") {
   const std::vector<std::vector<std::string>> cases = {
       {"--max-frame", "lots"},
       {"--max-frame", "10"},
@@ -63,7 +66,8 @@ TEST_CASE("a bad flag value is refused with one line and exit code 2", "[config]
   }
 }
 
-TEST_CASE("environment variables configure the server, units included", "[config]") {
+// [single-node]: the process's own configuration, read back from its welcome.
+TEST_CASE("environment variables configure the server, units included", "[config][single-node]") {
   ServerProcess server(
       {{}, {"PARLEY_MAX_FRAME=2KiB", "PARLEY_PING_INTERVAL=2m", "PARLEY_MAX_SUBS=9"}});
   LineClient c(server.port());
@@ -71,13 +75,15 @@ TEST_CASE("environment variables configure the server, units included", "[config
   CHECK(welcome["limits"] == json{{"max_frame", 2048}, {"max_subs", 9}, {"ping_interval_s", 120}});
 }
 
-TEST_CASE("flags win over the environment", "[config]") {
+// [single-node]: the process's own configuration.
+TEST_CASE("flags win over the environment", "[config][single-node]") {
   ServerProcess server({{"--max-subs", "4"}, {"PARLEY_MAX_SUBS=9"}});
   LineClient c(server.port());
   CHECK(c.hello("flag")["limits"]["max_subs"] == 4);
 }
 
-TEST_CASE("json log format writes one JSON object per line", "[config]") {
+// [single-node]: the process's own log lines.
+TEST_CASE("json log format writes one JSON object per line", "[config][single-node]") {
   ServerProcess server({{"--log-format", "json"}});
   server.signal(SIGTERM);
   REQUIRE(server.wait_exit() == 0);
@@ -94,7 +100,8 @@ TEST_CASE("json log format writes one JSON object per line", "[config]") {
   CHECK(parsed >= 3);
 }
 
-TEST_CASE("an address in use is a clear error and exit code 1", "[config]") {
+// [single-node]: the process's own listener.
+TEST_CASE("an address in use is a clear error and exit code 1", "[config][single-node]") {
   ServerProcess first;
   const auto [code, output] =
       ServerProcess::run_to_exit({"--listen", "127.0.0.1:" + std::to_string(first.port())});

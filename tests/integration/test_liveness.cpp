@@ -73,8 +73,9 @@ TEST_CASE("partial lines are not activity", "[liveness]") {
   CHECK(frames.back()["reason"] == "timeout");
 }
 
+// [single-node]: max_connections is per node.
 TEST_CASE("past max_connections a client gets server_full and a freed slot is reused",
-          "[liveness][limits]") {
+          "[liveness][limits][single-node]") {
   ServerProcess server({{"--max-connections", "2", "--log-level", "debug"}});
   auto a = std::make_unique<LineClient>(server.port());
   a->hello("a");
@@ -95,8 +96,9 @@ TEST_CASE("past max_connections a client gets server_full and a freed slot is re
   d.hello("d");
 }
 
+// [single-node]: the process's own descriptor limit.
 TEST_CASE("running out of descriptors pauses accepting, and the server recovers",
-          "[liveness][resources]") {
+          "[liveness][resources][single-node]") {
   ServerProcess server({{"--log-level", "debug"}, {}, 48});
   std::vector<LineClient> clients;
   // The kernel completes handshakes the server cannot accept, so connect() keeps succeeding;

@@ -11,9 +11,10 @@
 
 using namespace parley::test;
 
+// [single-node]: the process's resident memory.
 TEST_CASE(
     "a slow consumer is cut off while the publisher and others carry on and memory stays bounded",
-    "[load][slow_consumer]") {
+    "[load][slow_consumer][single-node]") {
   ServerProcess server({{"--outbound-limit", "2MiB", "--history", "0"}});
   LineClient stalled(server.port());
   stalled.hello("stalled");
@@ -110,7 +111,8 @@ TEST_CASE(
 #endif
 }
 
-TEST_CASE("a thousand concurrent connections are served", "[load]") {
+// [single-node]: it reads the process's own stats and descriptors.
+TEST_CASE("a thousand concurrent connections are served", "[load][single-node]") {
   ServerProcess server({{"--max-connections-per-ip", "0"}});  // all from 127.0.0.1
   std::vector<LineClient> clients;
   clients.reserve(1000);

@@ -7,7 +7,9 @@
 
 using namespace parley::test;
 
-TEST_CASE("SIGTERM and SIGINT drain every session and exit 0", "[shutdown]") {
+// [single-node]: the process's own drain (a stopping node announces its members' leave, PROTOCOL.md
+// § Clusters).
+TEST_CASE("SIGTERM and SIGINT drain every session and exit 0", "[shutdown][single-node]") {
   const int signal_number = GENERATE(SIGTERM, SIGINT);
   ServerProcess server;
   LineClient a(server.port());

@@ -183,7 +183,8 @@ TEST_CASE("SIGHUP swaps the certificate for new connections while old ones keep 
   certs.copy("server2.pem", "live.pem");
   certs.copy("server2.key", "live.key");
   server.signal(SIGHUP);
-  REQUIRE(server.wait_for_log("TLS reloaded: new handshakes use subject /CN=parley test server2"));
+  REQUIRE(server.wait_for_log_on_every_node(
+      "TLS reloaded: new handshakes use subject /CN=parley test server2"));
   CHECK(served_serial(certs, server.port()) == "serial=1002\n");
   old.send({{"op", "ping"}, {"id", 1}});
   old.expect({{"op", "pong"}, {"id", 1}});
@@ -191,7 +192,7 @@ TEST_CASE("SIGHUP swaps the certificate for new connections while old ones keep 
   // A broken pair (a key that is not the certificate's) is refused; the last good one stays.
   certs.copy("server.key", "live.key");
   server.signal(SIGHUP);
-  REQUIRE(server.wait_for_log("TLS reload refused"));
+  REQUIRE(server.wait_for_log_on_every_node("TLS reload refused"));
   CHECK(server.log().find("does not match the certificate") != std::string::npos);
   CHECK(served_serial(certs, server.port()) == "serial=1002\n");
   OpensslClient fresh(certs, server.port());
@@ -211,7 +212,9 @@ TEST_CASE("a connection that never completes its handshake is closed at the dead
   CHECK(server.wait_for_log("timed out"));
 }
 
-TEST_CASE("connections still in their handshake hold per-address slots", "[tls][server_full]") {
+// [single-node]: the per-address limit is per node.
+TEST_CASE("connections still in their handshake hold per-address slots",
+          "[tls][server_full][single-node]") {
   TestCerts certs;
   ServerProcess server(
       tls_server(certs, {"--max-connections-per-ip", "2", "--tls-handshake-timeout", "60s"}));

@@ -84,18 +84,21 @@ void check_bounded(const std::vector<std::string>& args, bool listed) {
 
 }  // namespace
 
+// [single-node]: the process's resident memory.
 TEST_CASE("300k topics published once stay within the history budget",
-          "[topics][memory][integration]") {
+          "[topics][memory][integration][single-node]") {
   check_bounded({"--history-bytes", "16MiB"}, true);
 }
 
+// [single-node]: the process's resident memory.
 TEST_CASE("with history off, 300k topics published once stay within the budget too",
-          "[topics][memory][integration]") {
+          "[topics][memory][integration][single-node]") {
   check_bounded({"--history-bytes", "16MiB", "--history", "0"}, false);
 }
 
+// [single-node]: the process's memory pressure forgets topics.
 TEST_CASE("a topic forgotten under memory pressure comes back in a new epoch",
-          "[topics][epoch][integration]") {
+          "[topics][epoch][integration][single-node]") {
   ServerProcess server(LaunchOptions{{"--history-bytes", "1MiB"}});
   LineClient c(server.port());
   const json welcome = c.hello("c");

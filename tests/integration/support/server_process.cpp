@@ -14,6 +14,8 @@
 #include <regex>
 #include <stdexcept>
 
+#include "redis_process.hpp"
+
 namespace parley::test {
 namespace {
 
@@ -64,6 +66,17 @@ std::string ServerProcess::binary() {
   return PARLEY_SERVER_PATH;
 }
 
+Topology topology() {
+  static const Topology chosen = [] {
+    const char* value = std::getenv("PARLEY_TEST_TOPOLOGY");
+    const std::string name = value != nullptr ? value : "";
+    if (name.empty() || name == "single") return Topology::single;
+    if (name == "cluster3") return Topology::cluster3;
+    throw std::runtime_error("PARLEY_TEST_TOPOLOGY must be single or cluster3, not " + name);
+  }();
+  return chosen;
+}
+
 ServerProcess::ServerProcess(LaunchOptions options) {
   // No HTTP listener unless a test asks for one: parallel servers would share its port.
   std::vector<std::string> argv{binary(), "--listen", "127.0.0.1:0"};
@@ -71,74 +84,158 @@ ServerProcess::ServerProcess(LaunchOptions options) {
       std::find(options.args.begin(), options.args.end(), "--http-listen") != options.args.end();
   if (!http_asked) argv.insert(argv.end(), {"--http-listen", "off"});
   for (auto& a : options.args) argv.push_back(a);
-  pid_ = spawn(argv, options.env, options.max_open_files, log_fd_);
-  log_reader_ = std::thread([this] { read_log(); });
+  std::size_t count = 1;
+  if (topology() == Topology::cluster3) {
+    redis_ = std::make_unique<RedisProcess>();
+    argv.insert(argv.end(), {"--cluster", redis_->url()});
+    count = 3;
+  }
+  try {
+    for (std::size_t i = 0; i < count; ++i) start_node(argv, options);
+    await_ready();
+  } catch (...) {
+    stop_all();  // no destructor runs for a half-built object: the readers must be joined
+    throw;
+  }
+}
 
+void ServerProcess::await_ready() {
   std::unique_lock lock(mutex_);
   const std::regex listening(R"(listening on [0-9.]+:([0-9]+))");
-  std::smatch match;
-  const bool ready = log_grew_.wait_for(
-      lock, 10s, [&] { return std::regex_search(log_, match, listening) || log_closed_; });
-  if (!ready || match.empty()) {
-    const std::string seen = log_;
-    lock.unlock();
-    throw std::runtime_error("parley-server did not start listening; log:\n" + seen);
+  for (auto& node : nodes_) {
+    std::smatch match;
+    await(lock, 10s, "start listening",
+          [&] { return std::regex_search(node->log, match, listening) || node->log_closed; });
+    if (match.empty()) await(lock, 0ms, "start listening", [] { return false; });  // exited
+    node->port = static_cast<unsigned short>(std::stoi(match[1].str()));
   }
-  port_ = static_cast<unsigned short>(std::stoi(match[1].str()));
+  if (nodes_.size() == 1) return;
+  // Every node has its store link ready once it logs its first count (requests before that
+  // are refused with unavailable); the node that registered last counts all of them.
+  const std::string all = "counts " + std::to_string(nodes_.size()) + " nodes";
+  await(lock, 20s, "form a cluster", [&] {
+    bool everyone_counted = true;
+    bool someone_sees_all = false;
+    for (const auto& node : nodes_) {
+      everyone_counted = everyone_counted && node->log.find(" counts ") != std::string::npos;
+      someone_sees_all = someone_sees_all || node->log.find(all) != std::string::npos;
+    }
+    return everyone_counted && someone_sees_all;
+  });
+}
+
+void ServerProcess::start_node(const std::vector<std::string>& argv, const LaunchOptions& options) {
+  auto node = std::make_unique<Node>();
+  node->pid = spawn(argv, options.env, options.max_open_files, node->log_fd);
+  Node& started = *node;
+  {
+    std::lock_guard lock(mutex_);
+    nodes_.push_back(std::move(node));
+  }
+  started.log_reader = std::thread([this, &started] { read_log(started); });
+}
+
+template <typename Ready>
+void ServerProcess::await(std::unique_lock<std::mutex>& lock, std::chrono::milliseconds timeout,
+                          const std::string& what, Ready ready) {
+  if (log_grew_.wait_for(lock, timeout, ready)) return;
+  std::string seen;
+  for (std::size_t i = 0; i < nodes_.size(); ++i)
+    seen += "--- node " + std::to_string(i) + " ---\n" + nodes_[i]->log;
+  lock.unlock();
+  throw std::runtime_error("parley-server did not " + what + "; log:\n" + seen);
 }
 
 ServerProcess::~ServerProcess() {
-  if (!exit_code_ && pid_ > 0) {
-    kill(pid_, SIGKILL);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-  }
-  if (log_reader_.joinable()) log_reader_.join();
-  if (log_fd_ >= 0) close(log_fd_);
+  stop_all();
 }
 
-void ServerProcess::read_log() {
+void ServerProcess::stop_all() {
+  for (auto& node : nodes_) {
+    if (!node->exit_code && node->pid > 0) {
+      kill(node->pid, SIGKILL);
+      int status = 0;
+      waitpid(node->pid, &status, 0);
+      node->exit_code = decode_status(status);
+    }
+    if (node->log_reader.joinable()) node->log_reader.join();
+    if (node->log_fd >= 0) close(node->log_fd);
+    node->log_fd = -1;
+  }
+  // redis_ is destroyed after this (member order), once every node is gone.
+}
+
+unsigned short ServerProcess::port() const noexcept {
+  return nodes_[next_node_++ % nodes_.size()]->port;
+}
+
+pid_t ServerProcess::pid() const noexcept {
+  return nodes_.front()->pid;
+}
+
+void ServerProcess::read_log(Node& node) {
   char buffer[4096];
   while (true) {
-    const ssize_t n = read(log_fd_, buffer, sizeof buffer);
+    const ssize_t n = read(node.log_fd, buffer, sizeof buffer);
     if (n <= 0) break;
     std::lock_guard lock(mutex_);
-    log_.append(buffer, static_cast<std::size_t>(n));
+    node.log.append(buffer, static_cast<std::size_t>(n));
     log_grew_.notify_all();
   }
   std::lock_guard lock(mutex_);
-  log_closed_ = true;
+  node.log_closed = true;
   log_grew_.notify_all();
 }
 
 void ServerProcess::signal(int signal_number) {
-  kill(pid_, signal_number);
+  for (const auto& node : nodes_) kill(node->pid, signal_number);
 }
 
 std::optional<int> ServerProcess::wait_exit(std::chrono::milliseconds timeout) {
-  if (exit_code_) return exit_code_;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   // The log pipe closes when the process exits (it holds the only write end).
   {
     std::unique_lock lock(mutex_);
-    log_grew_.wait_until(lock, deadline, [&] { return log_closed_; });
+    log_grew_.wait_until(lock, deadline, [&] {
+      return std::all_of(nodes_.begin(), nodes_.end(),
+                         [](const auto& node) { return node->log_closed; });
+    });
   }
-  while (true) {
-    int status = 0;
-    const pid_t done = waitpid(pid_, &status, WNOHANG);
-    if (done == pid_) {
-      exit_code_ = decode_status(status);
-      return exit_code_;
+  std::optional<int> worst;
+  for (auto& node : nodes_) {
+    while (!node->exit_code) {
+      int status = 0;
+      if (waitpid(node->pid, &status, WNOHANG) == node->pid) {
+        node->exit_code = decode_status(status);
+        break;
+      }
+      if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+      // The pipe closed but the kernel has not reaped yet: a short poll, bounded by the
+      // deadline.
+      std::this_thread::sleep_for(5ms);
     }
-    if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
-    // The pipe closed but the kernel has not reaped yet: a short poll, bounded by the deadline.
-    std::this_thread::sleep_for(5ms);
+    if (!worst || (*worst == 0 && *node->exit_code != 0)) worst = node->exit_code;
   }
+  return worst;
 }
 
 bool ServerProcess::wait_for_log(const std::string& needle, std::chrono::milliseconds timeout) {
   std::unique_lock lock(mutex_);
-  return log_grew_.wait_for(lock, timeout, [&] { return log_.find(needle) != std::string::npos; });
+  return log_grew_.wait_for(lock, timeout, [&] {
+    return std::any_of(nodes_.begin(), nodes_.end(), [&](const auto& node) {
+      return node->log.find(needle) != std::string::npos;
+    });
+  });
+}
+
+bool ServerProcess::wait_for_log_on_every_node(const std::string& needle,
+                                               std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  return log_grew_.wait_for(lock, timeout, [&] {
+    return std::all_of(nodes_.begin(), nodes_.end(), [&](const auto& node) {
+      return node->log.find(needle) != std::string::npos;
+    });
+  });
 }
 
 bool ServerProcess::wait_for_log_count(const std::string& needle, std::size_t times,
@@ -146,19 +243,26 @@ bool ServerProcess::wait_for_log_count(const std::string& needle, std::size_t ti
   std::unique_lock lock(mutex_);
   return log_grew_.wait_for(lock, timeout, [&] {
     std::size_t found = 0;
-    for (auto at = log_.find(needle); at != std::string::npos; at = log_.find(needle, at + 1))
-      ++found;
+    for (const auto& node : nodes_) {
+      const std::string& log = node->log;
+      for (auto at = log.find(needle); at != std::string::npos; at = log.find(needle, at + 1))
+        ++found;
+    }
     return found >= times;
   });
 }
 
 std::string ServerProcess::log() const {
   std::lock_guard lock(mutex_);
-  return log_;
+  if (nodes_.size() == 1) return nodes_.front()->log;
+  std::string all;
+  for (std::size_t i = 0; i < nodes_.size(); ++i)
+    all += "--- node " + std::to_string(i) + " ---\n" + nodes_[i]->log;
+  return all;
 }
 
 long ServerProcess::rss_kib() const {
-  std::ifstream status("/proc/" + std::to_string(pid_) + "/status");
+  std::ifstream status("/proc/" + std::to_string(pid()) + "/status");
   std::string line;
   while (std::getline(status, line)) {
     if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
@@ -167,7 +271,7 @@ long ServerProcess::rss_kib() const {
 }
 
 int ServerProcess::open_descriptors() const {
-  const std::string path = "/proc/" + std::to_string(pid_) + "/fd";
+  const std::string path = "/proc/" + std::to_string(pid()) + "/fd";
   DIR* dir = opendir(path.c_str());
   if (dir == nullptr) return -1;
   int count = 0;
